@@ -1,0 +1,399 @@
+# -*- coding: utf-8 -*-
+# Copyright: vapix.q6000 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""remote_calibration: point sets per head applied in sessions that never outlive the module.
+
+A calibration session is device-wide state: once this code has started one, every way out (an error, a
+fault, an interrupt) goes through abort, so the device is never left answering 50 to the next client and the
+head keeps its previously saved calibration.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from urllib.parse import urlsplit
+
+from ansible_collections.vapix.q6000.plugins.module_utils.common import (
+    ValidationError,
+    check_number,
+)
+from ansible_collections.vapix.q6000.plugins.module_utils.facts import read_calibrated, read_session
+from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angular_distance, fit, wrap180
+from ansible_collections.vapix.q6000.plugins.module_utils.link import read_remote_url
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
+    PT_REMOTE_CALIBRATION,
+    DeviceError,
+    VapixClient,
+    VapixError,
+)
+
+POINT_SPEC = dict(
+    x=dict(type="float", required=True),
+    y=dict(type="float", required=True),
+    pan=dict(type="float", required=True),
+    tilt=dict(type="float", required=True),
+)
+
+ARGUMENT_SPEC = dict(
+    heads=dict(type="list", elements="dict", required=True, options=dict(
+        camera=dict(type="int", required=True),
+        points=dict(type="list", elements="dict", required=True, options=POINT_SPEC),
+    )),
+    recalibrate=dict(type="str", default="when_uncalibrated", choices=["when_uncalibrated", "always", "when_drifted"]),
+    min_points=dict(type="int", default=4),
+    abort_ongoing=dict(type="bool", default=False),
+    drift_tolerance=dict(type="float", default=1.0),
+    remote_username=dict(type="str"),
+    remote_password=dict(type="str", no_log=True),
+)
+
+DEVICE_MIN_POINTS = 3
+SAME_PIXEL = 1e-3  # normalized units: about one pixel of a 1920x1080 head
+LINE_SPREAD = 0.02  # normalized units: points closer than this to one line do not fix roll and field of view
+SETTLE_INTERVAL = 0.15
+SETTLE_TIMEOUT = 15.0
+
+
+class CalibrationFailed(VapixError):
+    """A failure after the device was asked something; carries the result so far."""
+
+    def __init__(self, message, result):
+        self.result = result
+        super().__init__(message)
+
+
+def _collinear_spread(points):
+    """Root-mean-square distance of the points from their best-fitting line."""
+    n = len(points)
+    mx = sum(p["x"] for p in points) / n
+    my = sum(p["y"] for p in points) / n
+    sxx = sum((p["x"] - mx) ** 2 for p in points) / n
+    syy = sum((p["y"] - my) ** 2 for p in points) / n
+    sxy = sum((p["x"] - mx) * (p["y"] - my) for p in points) / n
+    smallest = (sxx + syy) / 2 - math.sqrt(((sxx - syy) / 2) ** 2 + sxy ** 2)
+    return math.sqrt(max(smallest, 0.0))
+
+
+def validate(params):
+    """Refuse bad point sets before any request; every message names the head and the point."""
+    check_number("drift_tolerance", params.get("drift_tolerance"), 0.01, 45)
+    min_points = params["min_points"]
+    if min_points < DEVICE_MIN_POINTS:
+        raise ValidationError("min_points: %s is below %d, the fewest points the device can fit"
+                              % (min_points, DEVICE_MIN_POINTS))
+    heads = params["heads"]
+    if not heads:
+        raise ValidationError("heads: give at least one head with its points")
+    if params["recalibrate"] == "when_drifted" and not (params.get("remote_username") and params.get("remote_password")):
+        raise ValidationError("recalibrate: when_drifted reads the PTZ's position, so it needs remote_username "
+                              "and remote_password (the PTZ's account)")
+    if bool(params.get("remote_username")) != bool(params.get("remote_password")):
+        raise ValidationError("remote_username and remote_password go together (the PTZ's account)")
+    seen = {}
+    for h, head in enumerate(heads):
+        where = "heads[%d]" % h
+        camera = head["camera"]
+        if camera < 1:
+            raise ValidationError("%s.camera: %s is not a camera head number (1..)" % (where, camera))
+        if camera in seen:
+            raise ValidationError("%s.camera: camera %s is already given in heads[%d]" % (where, camera, seen[camera]))
+        seen[camera] = h
+        points = head["points"]
+        if len(points) < min_points:
+            raise ValidationError("%s.points (camera %s): %d point(s), at least min_points=%d are needed"
+                                  % (where, camera, len(points), min_points))
+        for i, point in enumerate(points):
+            at = "%s.points[%d] (camera %s)" % (where, i, camera)
+            check_number(at + ".x", point["x"], -1.0, 1.0)
+            check_number(at + ".y", point["y"], -1.0, 1.0)
+            check_number(at + ".pan", point["pan"])
+            check_number(at + ".tilt", point["tilt"], -90.0, 90.0)
+            for j in range(i):
+                other = points[j]
+                if abs(other["x"] - point["x"]) < SAME_PIXEL and abs(other["y"] - point["y"]) < SAME_PIXEL:
+                    raise ValidationError("%s: the same pixel as point %d (%s, %s)" % (at, j, point["x"], point["y"]))
+        spread = _collinear_spread(points)
+        if spread < LINE_SPREAD:
+            raise ValidationError("%s.points (camera %s): all points lie on one line (spread %.4f); the device "
+                                  "cannot solve the head's roll and field of view from them, add a point off "
+                                  "that line" % (where, camera, spread))
+
+
+def _number(value, digits):
+    return ("%.*f" % (digits, value)).rstrip("0").rstrip(".") or "0"
+
+
+def _limits(ptz):
+    values = ptz.param_list("PTZ.Limit.L1")
+    try:
+        return {key: float(values["PTZ.Limit.L1.%s" % key]) for key in ("MinPan", "MaxPan", "MinTilt", "MaxTilt")}
+    except (KeyError, ValueError):
+        raise VapixError("the PTZ does not report PTZ.Limit.L1.MinPan/MaxPan/MinTilt/MaxTilt",
+                         cgi="param.cgi", host=ptz.host)
+
+
+def _check_limits(heads, limits):
+    full_turn = limits["MaxPan"] - limits["MinPan"] >= 360.0
+    for h, head in enumerate(heads):
+        for i, point in enumerate(head["points"]):
+            at = "heads[%d].points[%d] (camera %s)" % (h, i, head["camera"])
+            if not limits["MinTilt"] <= point["tilt"] <= limits["MaxTilt"]:
+                raise ValidationError("%s.tilt: %s is outside the PTZ's limits %s..%s"
+                                      % (at, point["tilt"], limits["MinTilt"], limits["MaxTilt"]))
+            pan = wrap180(point["pan"])
+            if not full_turn and not limits["MinPan"] <= pan <= limits["MaxPan"]:
+                raise ValidationError("%s.pan: %s is outside the PTZ's limits %s..%s"
+                                      % (at, point["pan"], limits["MinPan"], limits["MaxPan"]))
+
+
+def ptz_client(client, params, remote_url):
+    """A client for the PTZ, at the URL the Q6000-E itself uses to reach it."""
+    parts = urlsplit(remote_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise VapixError("the device reports no usable PTZ URL (%r)" % remote_url,
+                         cgi="remotecameracontrol/getremoteurl.cgi", host=client.host)
+    return VapixClient(parts.hostname, port=parts.port, use_https=parts.scheme == "https",
+                       validate_certs=params["validate_certs"], ca_path=params.get("ca_path"),
+                       username=params["remote_username"], password=params["remote_password"],
+                       timeout=params["timeout"], retries=params["retries"])
+
+
+# --- sessions ---------------------------------------------------------------------------------------------
+
+def _start(client, camera, abort_ongoing):
+    try:
+        client.call(PT_REMOTE_CALIBRATION, "start", {"camera": camera}, write=True)
+        return
+    except DeviceError as exc:
+        if exc.code != 50:
+            raise
+    session = read_session(client)
+    if session is None:
+        client.call(PT_REMOTE_CALIBRATION, "start", {"camera": camera}, write=True)
+        return
+    target = session["current_target"]
+    where = "camera %s" % session["camera"]
+    if target:
+        where += ", target x=%s y=%s" % (target["x"], target["y"])
+    else:
+        where += ", no target selected"
+    if not abort_ongoing:
+        raise VapixError("another calibration session is open on this device (%s); it may be an operator in "
+                         "the web page. Wait for it to end, or set abort_ongoing=true to abort it"
+                         % where, cgi="ptremotecalibration/start.cgi", host=client.host)
+    client.call(PT_REMOTE_CALIBRATION, "abort", write=True)
+    client.call(PT_REMOTE_CALIBRATION, "start", {"camera": camera}, write=True)
+
+
+def _abort_own(client):
+    """Abort the session this module started; 54 means the device already ended it."""
+    try:
+        client.call(PT_REMOTE_CALIBRATION, "abort", write=True)
+        return None
+    except DeviceError as exc:
+        if exc.code == 54:
+            return None
+        return str(exc)
+    except VapixError as exc:
+        return str(exc)
+
+
+def _worst_points(points, count=3):
+    _params, residuals = fit([(p["x"], p["y"], p["pan"], p["tilt"]) for p in points])
+    order = sorted(range(len(points)), key=lambda i: -residuals[i])[:count]
+    return ", ".join("point %d (%.2f degrees off)" % (i, residuals[i]) for i in order)
+
+
+def calibrate_head(client, index, head, abort_ongoing):
+    """One session: start, a selecttarget/ontarget pair per point, save; abort on any way out."""
+    camera = head["camera"]
+    _start(client, camera, abort_ongoing)
+    try:
+        for i, point in enumerate(head["points"]):
+            client.call(PT_REMOTE_CALIBRATION, "selecttarget",
+                        {"x": _number(point["x"], 6), "y": _number(point["y"], 6)}, write=True)
+            try:
+                client.call(PT_REMOTE_CALIBRATION, "ontarget",
+                            {"pan": _number(wrap180(point["pan"]), 4), "tilt": _number(point["tilt"], 4)},
+                            write=True)
+            except DeviceError as exc:
+                if exc.code == 52:
+                    raise VapixError("heads[%d].points[%d] (camera %s, x=%s y=%s pan=%s tilt=%s): the device "
+                                     "refused the point (error 52): the pan/tilt is too far from where that "
+                                     "pixel looks; re-measure it"
+                                     % (index, i, camera, point["x"], point["y"], point["pan"], point["tilt"]),
+                                     cgi=exc.cgi, host=exc.host)
+                raise
+        try:
+            client.call(PT_REMOTE_CALIBRATION, "save", write=True)
+        except DeviceError as exc:
+            if exc.code == 51:
+                raise VapixError("heads[%d] (camera %s): the device found no calibration that fits the points "
+                                 "(error 51); the points that fit worst: %s. Re-measure those"
+                                 % (index, camera, _worst_points(head["points"])), cgi=exc.cgi, host=exc.host)
+            raise
+    except BaseException as exc:
+        problem = _abort_own(client)
+        if problem and isinstance(exc, VapixError):
+            raise VapixError("%s; aborting the session failed too: %s" % (exc, problem))
+        raise
+
+
+# --- drift ------------------------------------------------------------------------------------------------
+
+def _position(ptz):
+    values = ptz.ptz({"query": "position"}, write=False)
+    try:
+        return float(values["pan"]), float(values["tilt"]), float(values.get("zoom", 1))
+    except (KeyError, TypeError, ValueError):
+        raise VapixError("query=position gave no pan/tilt", cgi="com/ptz.cgi", host=ptz.host)
+
+
+def _settled_position(ptz):
+    """The PTZ's position once two reads in a row agree: the device answers before the PTZ arrives."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    time.sleep(SETTLE_INTERVAL)
+    last = _position(ptz)
+    while True:
+        time.sleep(SETTLE_INTERVAL)
+        now = _position(ptz)
+        if abs(wrap180(now[0] - last[0])) < 0.01 and abs(now[1] - last[1]) < 0.01:
+            return now
+        if time.monotonic() > deadline:
+            raise VapixError("the PTZ did not come to rest within %ss" % SETTLE_TIMEOUT,
+                             cgi="com/ptz.cgi", host=ptz.host)
+        last = now
+
+
+def _resolution(client, cameras):
+    groups = ["Image.I%d.Appearance.Resolution" % (camera - 1) for camera in cameras]
+    values = client.param_list(*groups)
+    sizes = {}
+    for camera in cameras:
+        text = values.get("Image.I%d.Appearance.Resolution" % (camera - 1), "")
+        width, _sep, height = text.partition("x")
+        if not (width.isdigit() and height.isdigit()):
+            raise VapixError("no resolution for camera %s (%r)" % (camera, text), cgi="param.cgi", host=client.host)
+        sizes[camera] = (int(width), int(height))
+    return sizes
+
+
+def measure_drift(client, ptz, camera, points, size):
+    """Send the PTZ to each point through the head's saved calibration; degrees off the point's pan/tilt."""
+    width, height = size
+    errors = []
+    for point in points:
+        px = int(round((point["x"] + 1.0) / 2.0 * width))
+        py = int(round((1.0 - point["y"]) / 2.0 * height))
+        client.ptz({"camera": camera, "center": "%d,%d" % (px, py), "imagewidth": width, "imageheight": height},
+                   write=True)
+        pan, tilt, _zoom = _settled_position(ptz)
+        errors.append(round(angular_distance(pan, tilt, wrap180(point["pan"]), point["tilt"]), 3))
+    return errors
+
+
+# --- the task ---------------------------------------------------------------------------------------------
+
+def _diff(heads_result):
+    before, after = {}, {}
+    for head in heads_result:
+        key = "camera %s" % head["camera"]
+        before[key] = "calibrated" if head["calibrated_before"] else "not calibrated"
+        if head["action"] in ("calibrated", "recalibrated"):
+            after[key] = "calibrated (from the %d points given)" % head["points"]
+        elif head["action"] == "skipped_check_mode" and head.get("would"):
+            after[key] = "calibrated (from the %d points given)" % head["points"]
+        else:
+            after[key] = before[key]
+    return {"before": before, "after": after}
+
+
+def run(client, params, check_mode):
+    heads = params["heads"]
+    policy = params["recalibrate"]
+    calibrated = read_calibrated(client)
+    for h, head in enumerate(heads):
+        if head["camera"] not in calibrated:
+            raise ValidationError("heads[%d].camera: %s is not a camera head of this device (%s)"
+                                  % (h, head["camera"], ", ".join(str(c) for c in calibrated)))
+    results = []
+    for head in heads:
+        before = calibrated[head["camera"]]
+        entry = {"camera": head["camera"], "calibrated_before": before, "action": "none",
+                 "points": len(head["points"]), "drift": None, "requests": 0, "reason": None}
+        if not before:
+            entry["would"], entry["reason"] = "calibrated", "not calibrated"
+        elif policy == "always":
+            entry["would"], entry["reason"] = "recalibrated", "recalibrate=always"
+        elif policy == "when_drifted":
+            entry["would"], entry["reason"] = "measure", "drift to be measured"
+        else:
+            entry["would"], entry["reason"] = None, "already calibrated"
+        results.append(entry)
+    result = {"changed": False, "heads": results, "diff": None}
+
+    def finish():
+        for entry in results:
+            if entry["would"] == "measure":
+                entry["would"] = None
+            entry["calibrated_after"] = entry["calibrated_before"] or entry["action"] in ("calibrated", "recalibrated")
+        result["changed"] = any(e["action"] in ("calibrated", "recalibrated") or
+                                (e["action"] == "skipped_check_mode" and e["would"]) for e in results)
+        result["diff"] = _diff(results)
+        return result
+
+    if check_mode:
+        for entry in results:
+            if entry["would"] == "measure":
+                entry["action"], entry["reason"] = "skipped_check_mode", "drift is not measured in check mode (it moves the PTZ)"
+            elif entry["would"]:
+                entry["action"] = "skipped_check_mode"
+        return finish()
+    if not any(entry["would"] for entry in results):
+        return finish()
+
+    ptz = None
+    try:
+        if params.get("remote_username"):
+            ptz = ptz_client(client, params, read_remote_url(client))
+            _check_limits([head for head, entry in zip(heads, results) if entry["would"]], _limits(ptz))
+        to_measure = [(h, head) for h, (head, entry) in enumerate(zip(heads, results)) if entry["would"] == "measure"]
+        if to_measure:
+            _measure(client, ptz, to_measure, results, params["drift_tolerance"])
+        for h, (head, entry) in enumerate(zip(heads, results)):
+            if entry["would"] not in ("calibrated", "recalibrated"):
+                continue
+            start = client.requests_made
+            try:
+                calibrate_head(client, h, head, params["abort_ongoing"])
+            finally:
+                entry["requests"] += client.requests_made - start
+            entry["action"] = entry["would"]
+    except VapixError as exc:
+        raise CalibrationFailed(str(exc), finish())
+    finally:
+        if ptz is not None:
+            ptz.close()
+    return finish()
+
+
+def _measure(client, ptz, to_measure, results, tolerance):
+    """Drift of each calibrated head; the PTZ goes back where it was, whatever happens."""
+    sizes = _resolution(client, [head["camera"] for _h, head in to_measure])
+    home = _position(ptz)
+    try:
+        for h, head in to_measure:
+            entry = results[h]
+            start = client.requests_made + ptz.requests_made
+            errors = measure_drift(client, ptz, head["camera"], head["points"], sizes[head["camera"]])
+            entry["requests"] += client.requests_made + ptz.requests_made - start
+            entry["drift"] = {"max": max(errors), "points": errors, "tolerance": tolerance}
+            if max(errors) > tolerance:
+                entry["would"] = "recalibrated"
+                entry["reason"] = "drifted %.2f degrees (tolerance %s)" % (max(errors), tolerance)
+            else:
+                entry["would"] = None
+                entry["reason"] = "within tolerance (%.2f degrees)" % max(errors)
+    finally:
+        ptz.ptz({"pan": _number(home[0], 4), "tilt": _number(home[1], 4), "zoom": _number(home[2], 0)}, write=True)

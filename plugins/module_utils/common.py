@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright: vapix.q6000 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every module shares: the connection options, their checks, and the client built from them.
+
+Kept free of Ansible objects so that a module and a controller-side action plugin run the same code.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import signal
+import threading
+from contextlib import contextmanager
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
+    HAS_REQUESTS,
+    HAS_XMLTODICT,
+    REQUESTS_IMPORT_ERROR,
+    XMLTODICT_IMPORT_ERROR,
+    VapixClient,
+    VapixError,
+)
+
+CONNECTION_ARGUMENT_SPEC = dict(
+    hostname=dict(type="str", required=True, fallback=(env_fallback, ["VAPIX_HOSTNAME"])),
+    port=dict(type="int", fallback=(env_fallback, ["VAPIX_PORT"])),
+    use_https=dict(type="bool", default=False, fallback=(env_fallback, ["VAPIX_USE_HTTPS"])),
+    validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["VAPIX_VALIDATE_CERTS"])),
+    ca_path=dict(type="path", fallback=(env_fallback, ["VAPIX_CA_PATH"])),
+    username=dict(type="str", required=True, fallback=(env_fallback, ["VAPIX_USERNAME"])),
+    password=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["VAPIX_PASSWORD"])),
+    auth=dict(type="str", default="digest", choices=["digest", "basic"], fallback=(env_fallback, ["VAPIX_AUTH"])),
+    allow_basic_over_http=dict(type="bool", default=False),
+    timeout=dict(type="float", default=10.0, fallback=(env_fallback, ["VAPIX_TIMEOUT"])),
+    retries=dict(type="int", default=2),
+)
+
+# Characters that would end the host part of a URL or smuggle another argument or header into it.
+_HOST_FORBIDDEN = re.compile(r"[\s/?#@&=%\\\"'<>{}|^`]")
+
+
+class ValidationError(Exception):
+    """Bad input found before any request; the message names the option."""
+
+
+def check_port(name, value):
+    if value is not None and not 1 <= value <= 65535:
+        raise ValidationError("%s: %s is not a port number (1..65535)" % (name, value))
+
+
+def check_host(name, value, required=False):
+    """Refuse what is not a host name or an IP address, e.g. text that would inject URL or query parts."""
+    if value is None or value == "":
+        if required:
+            raise ValidationError("%s is required" % name)
+        return
+    bare = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+    if not bare or _HOST_FORBIDDEN.search(bare) or any(ord(c) < 32 or ord(c) == 127 for c in bare):
+        raise ValidationError("%s: %r is not a host name or IP address" % (name, value))
+
+
+def check_number(name, value, low=None, high=None):
+    """Finite and, when bounds are given, inside them."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError("%s: %r is not a number" % (name, value))
+    if not math.isfinite(value):
+        raise ValidationError("%s: %r is not a finite number" % (name, value))
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValidationError("%s: %s is outside %s..%s" % (name, value, low, high))
+
+
+def check_connection(params):
+    """The connection options, checked before any request."""
+    check_host("hostname", params["hostname"], required=True)
+    check_port("port", params.get("port"))
+    if not params["timeout"] > 0 or not math.isfinite(params["timeout"]):
+        raise ValidationError("timeout: %s must be a positive number of seconds" % params["timeout"])
+    if params["retries"] < 0 or params["retries"] > 10:
+        raise ValidationError("retries: %s is outside 0..10" % params["retries"])
+    if params["auth"] == "basic" and not params["use_https"] and not params["allow_basic_over_http"]:
+        raise ValidationError("auth: basic would send the password in clear over HTTP; set use_https=true, "
+                              "or allow_basic_over_http=true to accept that")
+
+
+def missing_libraries():
+    """(library, traceback) of the first missing runtime dependency, or None."""
+    if not HAS_REQUESTS:
+        return "requests", REQUESTS_IMPORT_ERROR
+    if not HAS_XMLTODICT:
+        return "xmltodict", XMLTODICT_IMPORT_ERROR
+    return None
+
+
+def client_from_params(params):
+    return VapixClient(
+        params["hostname"],
+        port=params.get("port"),
+        use_https=params["use_https"],
+        validate_certs=params["validate_certs"],
+        ca_path=params.get("ca_path"),
+        username=params["username"],
+        password=params["password"],
+        auth=params["auth"],
+        timeout=params["timeout"],
+        retries=params["retries"],
+    )
+
+
+class Interrupted(BaseException):
+    """SIGTERM or SIGINT arrived while a task ran; BaseException so that only cleanup code sees it."""
+
+
+@contextmanager
+def interrupts_raise():
+    """Turn SIGTERM and SIGINT into Interrupted, so a session started on the device is aborted on the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, _frame):
+        raise Interrupted("interrupted by %s" % signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def execute(logic, params, check_mode):
+    """Check the options, then run a task's logic with a client; always returns a result dict.
+
+    `logic` is a module of this package with validate(params) and run(client, params, check_mode). A
+    failure returns failed=True with msg and whatever the logic had done so far; warnings are collected from
+    the client (a deprecated schema, for instance).
+    """
+    try:
+        check_connection(params)
+        logic.validate(params)
+    except ValidationError as exc:
+        return {"failed": True, "changed": False, "msg": str(exc)}
+    client = client_from_params(params)
+    try:
+        with interrupts_raise():
+            result = logic.run(client, params, check_mode)
+    except ValidationError as exc:
+        result = {"failed": True, "changed": False, "msg": str(exc)}
+    except (VapixError, Interrupted) as exc:
+        result = dict(getattr(exc, "result", None) or {"changed": False})
+        result.update(failed=True, msg=str(exc))
+    finally:
+        client.close()
+    if client.warnings:
+        result["warnings"] = list(client.warnings)
+    return result
+
+
+def argument_spec(task_spec):
+    """The full argument spec of a module: its own options plus the connection options."""
+    spec = dict(CONNECTION_ARGUMENT_SPEC)
+    spec.update(task_spec)
+    return spec
+
+
+def run_module(logic):
+    """main() of a module: the task's logic behind AnsibleModule's validation, check mode and no_log."""
+    module = AnsibleModule(argument_spec=argument_spec(logic.ARGUMENT_SPEC), supports_check_mode=True)
+    missing = missing_libraries()
+    if missing:
+        module.fail_json(msg=missing_required_lib(missing[0]), exception=missing[1])
+    result = execute(logic, module.params, module.check_mode)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: vapix.q6000 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""calibration_facts: what a Q6000-E says about itself, with the fewest requests for the subsets asked."""
+
+from __future__ import annotations
+
+from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError
+from ansible_collections.vapix.q6000.plugins.module_utils.link import read_params, read_remote_url, read_status
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
+    PT_REMOTE_CALIBRATION,
+    REMOTE_CAMERA_CONTROL,
+    DeviceError,
+)
+
+SUBSETS = ("device", "connection", "calibration")
+
+ARGUMENT_SPEC = dict(
+    gather_subset=dict(type="list", elements="str", default=["all"]),
+)
+
+# One param.cgi request carries every identity parameter.
+DEVICE_GROUPS = ("Brand", "Properties", "ImageSource.NbrOfSources", "Network.eth0.MACAddress")
+
+
+def subsets_of(gather_subset):
+    """Resolve `all`, names and `!name` exclusions, as ansible.builtin.setup does."""
+    wanted = set()
+    excluded = set()
+    for item in gather_subset or ["all"]:
+        name = item.strip()
+        negate = name.startswith("!")
+        name = name.lstrip("!")
+        if name not in SUBSETS + ("all",):
+            raise ValidationError("gather_subset: %r is not one of all, %s" % (item, ", ".join(SUBSETS)))
+        target = excluded if negate else wanted
+        target.update(SUBSETS if name == "all" else (name,))
+    if not wanted and excluded:
+        wanted = set(SUBSETS)
+    return [name for name in SUBSETS if name in wanted - excluded]
+
+
+def validate(params):
+    subsets_of(params.get("gather_subset"))
+
+
+def read_schema_versions(client, api):
+    _name, body = client.call(api, "schemaversions")
+    entries = (body or {}).get("SchemaVersion") or []
+    if isinstance(entries, dict):
+        entries = [entries]
+    return [{"version": entry.get("VersionNumber"),
+             "deprecated": str(entry.get("Deprecated", "false")).lower() == "true"} for entry in entries]
+
+
+def read_calibrated(client):
+    """{camera id: calibrated} from iscalibrated.cgi, in camera order."""
+    _name, body = client.call(PT_REMOTE_CALIBRATION, "iscalibrated")
+    cameras = (body or {}).get("Camera") or []
+    if isinstance(cameras, dict):
+        cameras = [cameras]
+    calibrated = {}
+    for camera in cameras:
+        calibrated[int(camera["Id"])] = str(camera.get("Calibrated")).strip() == "1"
+    return dict(sorted(calibrated.items()))
+
+
+def read_session(client):
+    """The ongoing calibration session, or None (error 54 means there is none)."""
+    try:
+        _name, body = client.call(PT_REMOTE_CALIBRATION, "getinformation")
+    except DeviceError as exc:
+        if exc.code == 54:
+            return None
+        raise
+    body = body or {}
+    target = body.get("CurrentTarget")
+    return {
+        "camera": int(body["Camera"]) if body.get("Camera") is not None else None,
+        "current_target": {"x": float(target["X"]), "y": float(target["Y"])} if target else None,
+    }
+
+
+def _device(client):
+    values = client.param_list(*DEVICE_GROUPS)
+    version = values.get("Properties.API.HTTP.Version")
+    apis = {
+        "remote_camera_control": version == "3" and values.get("Properties.RemoteCameraControl.VAPIX") == "yes",
+        "pt_remote_calibration": version == "3"
+        and values.get("Properties.PTRemoteCalibration.PTRemoteCalibration") == "yes",
+    }
+    heads = values.get("ImageSource.NbrOfSources")
+    facts = {
+        "brand": values.get("Brand.Brand"),
+        "model": values.get("Brand.ProdNbr"),
+        "product_name": values.get("Brand.ProdFullName"),
+        "firmware": values.get("Properties.Firmware.Version"),
+        "mac_address": values.get("Network.eth0.MACAddress"),
+        "heads": int(heads) if heads and heads.isdigit() else None,
+        "apis": apis,
+        "schema_versions": {},
+    }
+    for name, api in (("remote_camera_control", REMOTE_CAMERA_CONTROL),
+                      ("pt_remote_calibration", PT_REMOTE_CALIBRATION)):
+        if apis[name]:
+            facts["schema_versions"][name] = read_schema_versions(client, api)
+    return facts
+
+
+def _connection(client):
+    status = read_status(client)
+    return {"link": read_params(client), "link_status": status, "remote_url": read_remote_url(client)}
+
+
+def _calibration(client):
+    calibrated = read_calibrated(client)
+    return {
+        "calibrated": [{"camera": camera, "calibrated": value} for camera, value in calibrated.items()],
+        "calibrated_heads": [camera for camera, value in calibrated.items() if value],
+        "session": read_session(client),
+    }
+
+
+GATHERERS = {"device": _device, "connection": _connection, "calibration": _calibration}
+
+
+def run(client, params, check_mode):
+    subsets = subsets_of(params.get("gather_subset"))
+    facts = {"gathered_subsets": subsets}
+    for name in subsets:
+        facts.update(GATHERERS[name](client))
+    return {"changed": False, "ansible_facts": {"q6000": facts}}

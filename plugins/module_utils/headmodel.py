@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: vapix.q6000 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A camera head as a pinhole camera on the PTZ's vertical axis, and a least-squares fit of it to points.
+
+The device refuses a point set (error 51) without saying which point is wrong. Fitting the same physical
+model to the set here tells the operator which measurements disagree with the others. Four unknowns: the
+head's pan offset (its azimuth plus the mount offset), its downward tilt, its roll and its horizontal field
+of view; the image has the Q6000-E's 16:9 aspect. Pure Python: the modules run where numpy may not exist.
+"""
+
+from __future__ import annotations
+
+import math
+
+ASPECT = 9.0 / 16.0
+NOMINAL = (0.0, 20.0, 0.0, 110.0)  # pan offset, downward tilt, roll, horizontal field of view (degrees)
+
+
+def wrap180(angle):
+    """An angle in degrees folded into (-180, 180]."""
+    angle = math.fmod(angle + 180.0, 360.0)
+    if angle <= 0:
+        angle += 360.0
+    return angle - 180.0
+
+
+def project(x, y, params):
+    """Pan and tilt (degrees) at which the head with `params` sees normalized pixel (x, y)."""
+    pan0, down, roll, fov = params
+    half = math.tan(math.radians(fov) / 2.0)
+    right, up, forward = x * half, y * half * ASPECT, 1.0
+    c, s = math.cos(math.radians(roll)), math.sin(math.radians(roll))
+    right, up = right * c - up * s, right * s + up * c
+    c, s = math.cos(math.radians(down)), math.sin(math.radians(down))
+    up, forward = up * c - forward * s, up * s + forward * c
+    pan = pan0 + math.degrees(math.atan2(right, forward))
+    tilt = math.degrees(math.atan2(up, math.hypot(right, forward)))
+    return wrap180(pan), tilt
+
+
+def angular_distance(pan1, tilt1, pan2, tilt2):
+    """Great-circle angle in degrees between two pan/tilt directions."""
+    p1, t1, p2, t2 = (math.radians(v) for v in (pan1, tilt1, pan2, tilt2))
+    cos_angle = math.sin(t1) * math.sin(t2) + math.cos(t1) * math.cos(t2) * math.cos(p1 - p2)
+    return math.degrees(math.acos(max(-1.0, min(1.0, cos_angle))))
+
+
+def _residuals(points, params):
+    out = []
+    for x, y, pan, tilt in points:
+        p, t = project(x, y, params)
+        out.append(wrap180(p - pan) * math.cos(math.radians(tilt)))
+        out.append(t - tilt)
+    return out
+
+
+def _solve(matrix, vector):
+    """Gaussian elimination with partial pivoting; None when singular."""
+    n = len(vector)
+    a = [row[:] + [vector[i]] for i, row in enumerate(matrix)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
+        if abs(a[pivot][col]) < 1e-12:
+            return None
+        a[col], a[pivot] = a[pivot], a[col]
+        for r in range(col + 1, n):
+            f = a[r][col] / a[col][col]
+            for c in range(col, n + 1):
+                a[r][c] -= f * a[col][c]
+    x = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        x[r] = (a[r][n] - sum(a[r][c] * x[c] for c in range(r + 1, n))) / a[r][r]
+    return x
+
+
+def _initial(points):
+    """Nominal head with the pan offset that best explains the points' pans (a circular mean)."""
+    sx = sy = 0.0
+    for x, y, pan, _tilt in points:
+        p, _t = project(x, y, NOMINAL)
+        d = math.radians(pan - p)
+        sx += math.cos(d)
+        sy += math.sin(d)
+    return (math.degrees(math.atan2(sy, sx)),) + NOMINAL[1:]
+
+
+def fit(points, iterations=60):
+    """Levenberg-Marquardt fit of the head model to (x, y, pan, tilt) points.
+
+    Returns (params, per-point angular residuals in degrees).
+    """
+    params = list(_initial(points))
+    lam = 1e-3
+    cost = sum(r * r for r in _residuals(points, params))
+    for _ in range(iterations):
+        res = _residuals(points, params)
+        jac = []
+        for k in range(4):
+            step = 1e-6 * max(1.0, abs(params[k]))
+            shifted = params[:]
+            shifted[k] += step
+            jac.append([(b - a) / step for a, b in zip(res, _residuals(points, shifted))])
+        jtj = [[sum(jac[i][m] * jac[j][m] for m in range(len(res))) for j in range(4)] for i in range(4)]
+        jtr = [-sum(jac[i][m] * res[m] for m in range(len(res))) for i in range(4)]
+        improved = False
+        while lam < 1e9:
+            damped = [[jtj[i][j] * (1.0 + lam if i == j else 1.0) for j in range(4)] for i in range(4)]
+            delta = _solve(damped, jtr)
+            if delta is None:
+                lam *= 10.0
+                continue
+            trial = [p + d for p, d in zip(params, delta)]
+            trial[3] = min(max(trial[3], 10.0), 170.0)
+            trial_cost = sum(r * r for r in _residuals(points, trial))
+            if trial_cost < cost:
+                params, cost, lam, improved = trial, trial_cost, max(lam / 10.0, 1e-9), True
+                break
+            lam *= 10.0
+        if not improved or cost < 1e-14:
+            break
+    residuals = []
+    for x, y, pan, tilt in points:
+        p, t = project(x, y, params)
+        residuals.append(angular_distance(p, t, pan, tilt))
+    params[0] = wrap180(params[0])
+    return tuple(params), residuals

@@ -1,0 +1,243 @@
+# -*- coding: utf-8 -*-
+# Copyright: vapix.q6000 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""remote_camera_params: how the Q6000-E reaches its PTZ (read, compare, decide, write, read back)."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+
+from ansible_collections.vapix.q6000.plugins.module_utils.common import (
+    ValidationError,
+    check_host,
+    check_number,
+    check_port,
+)
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
+    REMOTE_CAMERA_CONTROL,
+    STATUS_WORDS,
+    VapixError,
+)
+
+ARGUMENT_SPEC = dict(
+    remote_host=dict(type="str"),
+    discovery_mode=dict(type="str", choices=["auto", "manual"]),
+    http_port=dict(type="int"),
+    https_port=dict(type="int"),
+    rtsp_port=dict(type="int"),
+    remote_username=dict(type="str"),
+    remote_password=dict(type="str", no_log=True),
+    update_password=dict(type="str", default="on_failure", choices=["on_failure", "always", "never"]),
+    wait_for_connection=dict(type="bool", default=False),
+    wait_timeout=dict(type="float", default=60.0),
+)
+
+# option -> (setvapixparams argument, key in `params`)
+FIELDS = (
+    ("discovery_mode", "discoverymode", "discovery_mode"),
+    ("remote_host", "host", "host"),
+    ("http_port", "httpport", "http_port"),
+    ("https_port", "httpsport", "https_port"),
+    ("rtsp_port", "rtspport", "rtsp_port"),
+    ("remote_username", "username", "username"),
+)
+
+POLL_INTERVAL = 0.5
+
+
+def _is_ipv6(host):
+    try:
+        return ipaddress.ip_address(host.strip("[]")).version == 6
+    except ValueError:
+        return False
+
+
+def validate(params):
+    """Everything that can be refused without asking the device."""
+    check_host("remote_host", params.get("remote_host"))
+    for name in ("http_port", "https_port", "rtsp_port"):
+        check_port(name, params.get(name))
+    host = params.get("remote_host")
+    mode = params.get("discovery_mode")
+    if mode == "manual" and not host:
+        raise ValidationError("discovery_mode: manual needs remote_host (the PTZ's address is not discovered)")
+    if host and mode == "auto":
+        if _is_ipv6(host):
+            raise ValidationError("remote_host: the IPv6 address %s needs discovery_mode=manual "
+                                  "(automatic discovery finds IPv4 addresses only)" % host)
+        raise ValidationError("remote_host: the device ignores a host in discovery_mode=auto (it discovers the "
+                              "PTZ's IPv4 address itself); use discovery_mode=manual to set %s" % host)
+    if params.get("remote_username") == "":
+        raise ValidationError("remote_username: must not be empty")
+    if params.get("wait_for_connection"):
+        check_number("wait_timeout", params.get("wait_timeout"), 0, 3600)
+
+
+def read_params(client):
+    _name, body = client.call(REMOTE_CAMERA_CONTROL, "getvapixparams")
+    base = (body or {}).get("BaseConnectionParams") or {}
+    vapix = (body or {}).get("VapixConnectionParams") or {}
+
+    def port(value):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            return None
+
+    return {
+        "mac_address": base.get("MACAddress"),
+        "host": base.get("Host") or "",
+        "discovery_mode": base.get("DiscoveryMode"),
+        "http_port": port(vapix.get("HTTPPort")),
+        "https_port": port(vapix.get("HTTPSPort")),
+        "rtsp_port": port(vapix.get("RTSPPort")),
+        "username": vapix.get("Username") or "",
+    }
+
+
+def read_status(client):
+    _name, body = client.call(REMOTE_CAMERA_CONTROL, "getvapixstatus")
+    body = body or {}
+
+    def entry(node):
+        node = node or {}
+        try:
+            code = int(node.get("StatusCode"))
+        except (TypeError, ValueError):
+            code = None
+        return {"code": code, "description": node.get("Description") or STATUS_WORDS.get(code, "unknown")}
+
+    protocols = body.get("VapixConnectionStatus") or {}
+    status = entry(body.get("BaseConnectionStatus"))
+    status.update({
+        "http": entry(protocols.get("HTTPStatus")),
+        "https": entry(protocols.get("HTTPSStatus")),
+        "rtsp": entry(protocols.get("RTSPStatus")),
+    })
+    return status
+
+
+def read_remote_url(client):
+    _name, body = client.call(REMOTE_CAMERA_CONTROL, "getremoteurl")
+    if isinstance(body, dict):
+        body = body.get("#text")
+    return (body or "").strip()
+
+
+def describe_status(status):
+    """The link status in words, per protocol."""
+    parts = ["%s %s (%s)" % (proto.upper(), status[proto]["code"], status[proto]["description"])
+             for proto in ("http", "https", "rtsp")]
+    return "%s; %s" % (status["description"], ", ".join(parts))
+
+
+def _same_host(current, wanted):
+    try:
+        return ipaddress.ip_address(current.strip("[]")) == ipaddress.ip_address(wanted.strip("[]"))
+    except ValueError:
+        return current.lower().rstrip(".") == wanted.lower().rstrip(".")
+
+
+def plan(params, current, status):
+    """The setvapixparams arguments that make the device match `params`, and the options they come from."""
+    wanted = dict(params)
+    if wanted.get("remote_host") and not wanted.get("discovery_mode"):
+        wanted["discovery_mode"] = "manual"
+    args, changed = {}, []
+    for option, arg, key in FIELDS:
+        value = wanted.get(option)
+        if value is None:
+            continue
+        if option == "remote_host":
+            value = value.strip("[]")
+            if _same_host(current["host"], value):
+                continue
+        elif current[key] == value:
+            continue
+        args[arg] = value
+        changed.append(option)
+    password = params.get("remote_password")
+    if password is not None:
+        username = wanted.get("remote_username") or current["username"]
+        if not username:
+            raise ValidationError("remote_password: the device has no username for the PTZ; set remote_username too")
+        policy = params["update_password"]
+        if policy == "always" or (policy == "on_failure" and ("remote_username" in changed or status["code"] == 3)):
+            args["password"] = password
+            changed.append("remote_password")
+    return args, changed
+
+
+def wait_for_connection(client, timeout, status=None):
+    """Poll getvapixstatus until 0; returns the last status and whether it came up."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if status is not None and status["code"] == 0:
+            return status, True
+        if status is not None and time.monotonic() >= deadline:
+            return status, False
+        if status is not None:
+            time.sleep(POLL_INTERVAL)
+        status = read_status(client)
+
+
+class LinkFailed(VapixError):
+    """The link did not come up; carries what was read so the result still reports it."""
+
+    def __init__(self, message, result):
+        self.result = result
+        super().__init__(message)
+
+
+def run(client, params, check_mode):
+    """Apply the desired link; returns the result dict of the module."""
+    current = read_params(client)
+    status = read_status(client)
+    args, changed_keys = plan(params, current, status)
+    after = dict(current)
+    for _option, arg, key in FIELDS:
+        if arg in args:
+            after[key] = args[arg]
+    diff = {"before": dict(current), "after": dict(after)}
+    if "remote_password" in changed_keys:
+        diff["after"]["password"] = "(updated)"
+    result = {"changed": bool(changed_keys), "changed_keys": changed_keys, "params": current,
+              "status": status, "remote_url": None, "diff": diff}
+    if check_mode:
+        result["params"] = after
+        return result
+    if args:
+        client.call(REMOTE_CAMERA_CONTROL, "setvapixparams", args, write=True)
+        current = read_params(client)
+        unapplied = [option for option, _arg, key in FIELDS
+                     if option in changed_keys and not _applied(after[key], current[key], option)]
+        result["params"] = current
+        if unapplied:
+            raise LinkFailed("setvapixparams.cgi on %s: the device answered success but did not apply %s"
+                             % (client.host, ", ".join(unapplied)), result)
+        result["remote_url"] = read_remote_url(client)
+        status = read_status(client)
+        result["status"] = status
+    if params.get("wait_for_connection"):
+        status, up = wait_for_connection(client, params["wait_timeout"], status)
+        result["status"] = status
+        if not up:
+            raise LinkFailed("the link from %s to its PTZ did not come up within %ss: %s%s"
+                             % (client.host, params["wait_timeout"], describe_status(status), _hint(status)),
+                             result)
+    return result
+
+
+def _applied(wanted, actual, option):
+    if option == "remote_host":
+        return _same_host(actual, wanted)
+    return wanted == actual
+
+
+def _hint(status):
+    if status["code"] == 3:
+        return " (the PTZ refused remote_username/remote_password; set update_password=always to resend it)"
+    if status["code"] == 2:
+        return " (check remote_host and http_port)"
+    return ""

@@ -1,0 +1,211 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vapix.q6000 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: remote_calibration
+short_description: Calibrate the heads of an AXIS Q6000-E to its PTZ from declared point sets
+version_added: 0.1.0
+description:
+  - Calibration maps each head's pixels to the PTZ's pan/tilt, so that a click in the overview steers the PTZ.
+    This module turns it into data; a set of points per head, each a normalized pixel of the head and the
+    PTZ's pan/tilt looking at the same spot, applied through the VAPIX PT remote calibration API.
+  - For each head to calibrate, one session is run on the device; C(start.cgi), C(selecttarget.cgi) and
+    C(ontarget.cgi) with the point's pan/tilt for every point, then C(save.cgi).
+  - Whatever fails after a session started (a refused point, a failed save, a lost connection, an interrupt),
+    the module aborts its own session, so the device is not left blocking the next calibration, and the head
+    keeps the calibration it had.
+  - Point sets are checked before any request; x and y in -1..1, at least O(min_points) points, no two on the
+    same pixel, not all on one line, one entry per camera. Before anything is changed, the cameras are
+    checked against the device's heads and, when the PTZ's account is given, pan and tilt against the PTZ's
+    limits (C(PTZ.Limit.L1.*)).
+author:
+  - vapix.q6000 contributors
+options:
+  heads:
+    description: The heads to calibrate, each with its point set.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      camera:
+        description: Head number, 1 to the number of heads of the device (4 on a Q6000-E).
+        type: int
+        required: true
+      points:
+        description:
+          - Calibration points of the head; at least O(min_points), spread over the image (not on one line).
+          - M(vapix.q6000.calibration_facts) and the playbook C(vapix.q6000.capture_calibration) help measure them.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          x:
+            description: Normalized horizontal coordinate in the head's image, -1 (left) to 1 (right).
+            type: float
+            required: true
+          y:
+            description: Normalized vertical coordinate in the head's image, -1 (bottom) to 1 (top).
+            type: float
+            required: true
+          pan:
+            description: Pan of the PTZ, in degrees, when it looks at that pixel. Wraps at +-180.
+            type: float
+            required: true
+          tilt:
+            description: Tilt of the PTZ, in degrees, when it looks at that pixel.
+            type: float
+            required: true
+  recalibrate:
+    description:
+      - V(when_uncalibrated) calibrates only the heads the device reports as not calibrated.
+      - V(always) calibrates every head given, on every run (always reports a change).
+      - V(when_drifted) also checks each calibrated head; it sends the PTZ, through the head's saved
+        calibration, to each point (C(com/ptz.cgi?camera=N&center=..)), reads where the PTZ went, and
+        recalibrates the heads off by more than O(drift_tolerance). B(This moves the PTZ); the PTZ is put back
+        where it was afterwards. It needs O(remote_username) and O(remote_password). It finds a saved
+        calibration that no longer matches the declared points (a recalibration by hand, a swapped or reset
+        device); after the mount itself was knocked, the declared points are outdated too and must be measured
+        again.
+    type: str
+    choices: [when_uncalibrated, always, when_drifted]
+    default: when_uncalibrated
+  min_points:
+    description: Fewest points accepted per head. Axis recommends at least 4; the device needs 3.
+    type: int
+    default: 4
+  abort_ongoing:
+    description:
+      - Abort a calibration session that another client left open on the device. Without it the module fails
+        and names the camera and target of that session.
+    type: bool
+    default: false
+  drift_tolerance:
+    description: Degrees between a point's pan/tilt and where the PTZ goes for it above which a head has drifted.
+    type: float
+    default: 1.0
+  remote_username:
+    description:
+      - Account on the PTZ, used to read its pan/tilt limits and, with O(recalibrate=when_drifted), its position.
+      - The PTZ is reached at the URL the Q6000-E reports (C(remotecameracontrol/getremoteurl.cgi)).
+    type: str
+  remote_password:
+    description: Password of O(remote_username). Never logged or returned.
+    type: str
+extends_documentation_fragment:
+  - vapix.q6000.vapix
+  - vapix.q6000.vapix.action_group
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Check mode sends nothing that changes the device; no session is started and the PTZ does not move,
+      so drift is not measured.
+  diff_mode:
+    support: full
+    details: The diff shows, per head, whether it is calibrated before and after.
+  platform:
+    platforms: AXIS Q6000-E
+seealso:
+  - module: vapix.q6000.calibration_facts
+  - module: vapix.q6000.remote_camera_params
+"""
+
+EXAMPLES = r"""
+- name: Calibrate the heads of each Q6000-E from the point sets in its host_vars
+  hosts: q6000
+  connection: local
+  gather_facts: false
+  module_defaults:
+    group/vapix.q6000.vapix:
+      hostname: "{{ ansible_host }}"
+      port: "{{ q6000_port }}"
+      username: "{{ q6000_username }}"
+      password: "{{ q6000_password }}"
+  tasks:
+    - name: Calibrate the heads that are not calibrated yet
+      vapix.q6000.remote_calibration:
+        heads: "{{ q6000_calibration_heads }}"
+        remote_username: "{{ q6000_remote_username }}"
+        remote_password: "{{ q6000_remote_password }}"
+
+- name: One head, written out
+  vapix.q6000.remote_calibration:
+    hostname: 192.0.2.10
+    username: root
+    password: "{{ vault_q6000_password }}"
+    heads:
+      - camera: 2
+        points:
+          - {x: -0.6, y: 0.5, pan: 61.2, tilt: -2.4}
+          - {x: 0.55, y: 0.45, pan: 124.7, tilt: -4.1}
+          - {x: 0.6, y: -0.55, pan: 121.9, tilt: -38.0}
+          - {x: -0.5, y: -0.6, pan: 64.3, tilt: -39.6}
+
+- name: Nightly; recalibrate the heads whose saved calibration no longer matches the points (moves the PTZ)
+  vapix.q6000.remote_calibration:
+    heads: "{{ q6000_calibration_heads }}"
+    recalibrate: when_drifted
+    drift_tolerance: 1.5
+    remote_username: "{{ q6000_remote_username }}"
+    remote_password: "{{ q6000_remote_password }}"
+"""
+
+RETURN = r"""
+heads:
+  description: What was done, per head, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    camera:
+      description: Head number.
+      type: int
+      sample: 2
+    calibrated_before:
+      description: Whether the device reported the head calibrated before the run.
+      type: bool
+    calibrated_after:
+      description: Whether the head is calibrated after the run.
+      type: bool
+    action:
+      description:
+        - V(none), V(calibrated) (was not calibrated), V(recalibrated) (was calibrated), or
+          V(skipped_check_mode) (check mode; see RV(heads[].would)).
+      type: str
+      sample: calibrated
+    would:
+      description: In check mode, what would be done (V(calibrated) or V(recalibrated)), or null.
+      type: str
+    reason:
+      description: Why the head was or was not calibrated, in words.
+      type: str
+      sample: not calibrated
+    points:
+      description: Number of points in the head's set.
+      type: int
+      sample: 4
+    drift:
+      description: With O(recalibrate=when_drifted), for a calibrated head; degrees between each point's
+        pan/tilt and where the PTZ went for it, their maximum and the tolerance. Null when not measured.
+      type: dict
+      sample: {max: 3.02, points: [3.01, 3.02, 2.98, 3.0], tolerance: 1.0}
+    requests:
+      description: HTTP requests the head's drift check and session took.
+      type: int
+      sample: 10
+"""
+
+from ansible_collections.vapix.q6000.plugins.module_utils import calibration
+from ansible_collections.vapix.q6000.plugins.module_utils.common import run_module
+
+
+def main():
+    run_module(calibration)
+
+
+if __name__ == "__main__":
+    main()
