@@ -242,42 +242,13 @@ class VapixClient:
         args.update({k: v for k, v in (params or {}).items() if v is not None})
         status, _ctype, body = self._send(cgi, args, write)
         self._check_status(cgi, status, body)
-        root = self._parse_xml(cgi, body, ROOT_ELEMENTS[api])
-        if str(root.get("@Deprecated", "false")).lower() == "true" and api not in self._deprecated_seen:
+        deprecated, key, value = parse_answer(body, api, cgi, self.host)
+        if deprecated and api not in self._deprecated_seen:
             self._deprecated_seen.add(api)
-            self.warnings.append("%s: the device marks schema version %s of the %s API as deprecated; "
-                                 "check for a firmware update of the collection's supported schema"
-                                 % (self.host, root.get("@SchemaVersion", "?"), api))
-        children = [(key, value) for key, value in root.items() if not key.startswith("@")
-                    and not key.startswith("#")]
-        if not children:
-            raise TransportError("the answer holds no result element", cgi=cgi, host=self.host)
-        key, value = children[0]
-        if key == "GeneralError":
-            value = value or {}
-            code = _text(value.get("ErrorCode"))
-            description = _text(value.get("ErrorDescription", value.get("Description")))
-            try:
-                code = int(code)
-            except (TypeError, ValueError):
-                raise TransportError("GeneralError without a numeric ErrorCode", cgi=cgi, host=self.host)
-            raise DeviceError(code, description, cgi=cgi, host=self.host)
-        if key != "GeneralSuccess" and not key.endswith("Success"):
-            raise TransportError("unexpected answer element %s" % key, cgi=cgi, host=self.host)
+            self.warnings.append("%s: the device marks schema version %s of the %s API as deprecated; the "
+                                 "collection speaks version 1, check the firmware's release notes"
+                                 % (self.host, deprecated, api))
         return key, value
-
-    def _parse_xml(self, cgi, body, root_name):
-        try:
-            document = xmltodict.parse(body, disable_entities=True)
-        except ValueError as exc:
-            raise TransportError("the answer declares XML entities, which are refused (%s)" % exc,
-                                 cgi=cgi, host=self.host)
-        except ExpatError as exc:
-            raise TransportError("the answer is not well-formed XML (%s)" % exc, cgi=cgi, host=self.host)
-        if not isinstance(document, dict) or root_name not in document:
-            found = ", ".join(document) if isinstance(document, dict) else "nothing"
-            raise TransportError("expected a %s, got %s" % (root_name, found), cgi=cgi, host=self.host)
-        return document[root_name] or {}
 
     # --- param.cgi and ptz.cgi ------------------------------------------------------------------------
 
@@ -318,6 +289,44 @@ class VapixClient:
             if sep:
                 values[key] = value
         return values
+
+
+def parse_answer(body, api, cgi=None, host=None):
+    """Decode an answer of one of the XML APIs: (deprecated schema version or None, element name, content).
+
+    Entity declarations are refused outright (an entity bomb never expands); a GeneralError becomes a
+    DeviceError whatever element, ErrorDescription or Description, carries its text.
+    """
+    root_name = ROOT_ELEMENTS[api]
+    try:
+        document = xmltodict.parse(body, disable_entities=True)
+    except ValueError as exc:
+        raise TransportError("the answer declares XML entities, which are refused (%s)" % exc, cgi=cgi, host=host)
+    except ExpatError as exc:
+        raise TransportError("the answer is not well-formed XML (%s)" % exc, cgi=cgi, host=host)
+    if not isinstance(document, dict) or root_name not in document:
+        found = ", ".join(document) if isinstance(document, dict) else "nothing"
+        raise TransportError("expected a %s, got %s" % (root_name, found), cgi=cgi, host=host)
+    root = document[root_name] or {}
+    deprecated = None
+    if str(root.get("@Deprecated", "false")).lower() == "true":
+        deprecated = root.get("@SchemaVersion", "?")
+    children = [(key, value) for key, value in root.items() if not key.startswith(("@", "#"))]
+    if not children:
+        raise TransportError("the answer holds no result element", cgi=cgi, host=host)
+    key, value = children[0]
+    if key == "GeneralError":
+        value = value or {}
+        code = _text(value.get("ErrorCode"))
+        description = _text(value.get("ErrorDescription", value.get("Description")))
+        try:
+            code = int(code)
+        except (TypeError, ValueError):
+            raise TransportError("GeneralError without a numeric ErrorCode", cgi=cgi, host=host)
+        raise DeviceError(code, description, cgi=cgi, host=host)
+    if not key.endswith("Success"):
+        raise TransportError("unexpected answer element %s" % key, cgi=cgi, host=host)
+    return deprecated, key, value
 
 
 def _reason(exc):

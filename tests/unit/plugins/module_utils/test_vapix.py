@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+"""Decoding of the XML APIs' answers and of host names, without a device."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
+    PT_REMOTE_CALIBRATION,
+    REMOTE_CAMERA_CONTROL,
+    DeviceError,
+    TransportError,
+    format_host,
+    parse_answer,
+)
+
+HEAD = ('<?xml version="1.0" encoding="utf-8" ?><%s SchemaVersion="1.0"%s '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        'xsi:noNamespaceSchemaLocation="http://www.axis.com/vapix/http_cgi/%s1.xsd">%s</%s>')
+
+
+def answer(api, inner, deprecated=""):
+    root = "RemoteCameraControlResponse" if api == REMOTE_CAMERA_CONTROL else "PTRemoteCalibrationResponse"
+    xsd = "RemoteCameraControl" if api == REMOTE_CAMERA_CONTROL else "PTRemoteCalibration"
+    extra = ' Deprecated="%s"' % deprecated if deprecated else ""
+    return (HEAD % (root, extra, xsd, inner, root)).encode()
+
+
+def test_success_with_data_as_in_the_seed():
+    body = answer(REMOTE_CAMERA_CONTROL, "<GetVapixParamsSuccess><BaseConnectionParams><MACAddress>ac:cc:8e:08:47:68"
+                  "</MACAddress><Host>169.254.0.123</Host><DiscoveryMode>auto</DiscoveryMode></BaseConnectionParams>"
+                  "<VapixConnectionParams><HTTPPort>80</HTTPPort><HTTPSPort>443</HTTPSPort><RTSPPort>553</RTSPPort>"
+                  "<Username>root</Username></VapixConnectionParams></GetVapixParamsSuccess>")
+    deprecated, key, value = parse_answer(body, REMOTE_CAMERA_CONTROL)
+    assert deprecated is None
+    assert key == "GetVapixParamsSuccess"
+    assert value["VapixConnectionParams"]["RTSPPort"] == "553"
+
+
+def test_general_success_is_empty():
+    assert parse_answer(answer(PT_REMOTE_CALIBRATION, "<GeneralSuccess />"), PT_REMOTE_CALIBRATION)[1:] == \
+        ("GeneralSuccess", None)
+
+
+@pytest.mark.parametrize("element", ["ErrorDescription", "Description"])
+def test_general_error_with_either_text_element(element):
+    body = answer(PT_REMOTE_CALIBRATION, "<GeneralError><ErrorCode>50</ErrorCode><%s>Calibration is already "
+                  "ongoing</%s></GeneralError>" % (element, element))
+    with pytest.raises(DeviceError) as info:
+        parse_answer(body, PT_REMOTE_CALIBRATION, "ptremotecalibration/start.cgi", "cam-1")
+    assert info.value.code == 50
+    assert info.value.description == "Calibration is already ongoing"
+    text = str(info.value)
+    assert text.startswith("ptremotecalibration/start.cgi on cam-1: error 50")
+    assert "abort_ongoing" in text
+
+
+def test_error_40_says_the_firmware_lacks_schema_1():
+    body = answer(REMOTE_CAMERA_CONTROL, "<GeneralError><ErrorCode>40</ErrorCode><Description>x</Description>"
+                  "</GeneralError>")
+    with pytest.raises(DeviceError, match="does not speak schema version 1"):
+        parse_answer(body, REMOTE_CAMERA_CONTROL)
+
+
+def test_deprecated_is_reported():
+    assert parse_answer(answer(REMOTE_CAMERA_CONTROL, "<GeneralSuccess/>", "true"), REMOTE_CAMERA_CONTROL)[0] == "1.0"
+    assert parse_answer(answer(REMOTE_CAMERA_CONTROL, "<GeneralSuccess/>", "false"), REMOTE_CAMERA_CONTROL)[0] is None
+
+
+def test_entity_declarations_are_refused_before_expansion():
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+            b'<RemoteCameraControlResponse>&lol2;</RemoteCameraControlResponse>')
+    with pytest.raises(TransportError, match="entities"):
+        parse_answer(bomb, REMOTE_CAMERA_CONTROL)
+
+
+@pytest.mark.parametrize("body, match", [
+    (b"<RemoteCameraControlResponse><GeneralSuccess>", "not well-formed"),
+    (b"", "not well-formed"),
+    (b"<html><body>login</body></html>", "expected a RemoteCameraControlResponse, got html"),
+    (answer(PT_REMOTE_CALIBRATION, "<GeneralSuccess/>"), "expected a RemoteCameraControlResponse"),
+    (answer(REMOTE_CAMERA_CONTROL, ""), "no result element"),
+    (answer(REMOTE_CAMERA_CONTROL, "<GeneralError><ErrorCode>x</ErrorCode></GeneralError>"), "numeric ErrorCode"),
+    (answer(REMOTE_CAMERA_CONTROL, "<Surprise/>"), "unexpected answer element Surprise"),
+])
+def test_garbled_answers_name_the_problem(body, match):
+    with pytest.raises(TransportError, match=match):
+        parse_answer(body, REMOTE_CAMERA_CONTROL)
+
+
+@pytest.mark.parametrize("host, url_host", [
+    ("192.0.2.1", "192.0.2.1"),
+    ("::1", "[::1]"),
+    ("2001:db8::7", "[2001:db8::7]"),
+    ("[2001:db8::7]", "[2001:db8::7]"),
+    ("camera-1.example.net", "camera-1.example.net"),
+])
+def test_ipv6_is_bracketed(host, url_host):
+    assert format_host(host) == url_host
