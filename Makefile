@@ -4,13 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 COLLECTIONS := $(CURDIR)/$(VENV)/collections
 STAMP := $(VENV)/.installed
+# The second Python of the version matrix lives inside .venv, so .venv stays the only environment.
+PYTHON312 ?= $(shell tests/utils/find-python 3.12)
+VENV312 := $(VENV)/py312
+BIN312 := $(VENV312)/bin
+STAMP312 := $(VENV312)/.installed
+# ansible-test runs on a copy of the collection (tests/utils/run_ansible_test.py says why).
+ANSIBLE_TEST := tests/utils/run_ansible_test.py
+# What ansible-lint checks: roles and playbooks when there are any, and the collection's metadata.
+LINT_PATHS := $(wildcard roles playbooks) galaxy.yml meta/runtime.yml meta/execution-environment.yml execution-environment.yml
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOST_KEY_CHECKING := False
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv test test-twin test-unit test-integration demo bench twin clean
+.PHONY: venv venv312 test suites gates sanity units lint changelog release matrix-py312 sanity-py312 \
+	test-twin test-unit test-integration demo bench twin clean
 
+# Main environment: Python 3.11, ansible-core 2.19, every tool; the collection linked where Ansible finds it.
 venv: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
@@ -21,8 +32,54 @@ $(STAMP): requirements.txt requirements-dev.txt
 	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/vapix/q6000
 	touch $@
 
-test: venv
+# Python 3.12 environment with ansible-core 2.21 (2.20+ needs Python 3.12), same pinned tools.
+venv312: $(STAMP312)
+
+$(STAMP312): requirements.txt requirements-dev.txt | $(STAMP)
+	$(PYTHON312) -m venv $(VENV312)
+	$(BIN312)/python -m pip install --quiet --upgrade pip
+	$(BIN312)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Everything CI checks. --keep-going so that one run reports every failing suite and gate.
+test: venv venv312
+	$(MAKE) --keep-going suites gates matrix-py312
+
+# The project's pytest suites on the main environment.
+suites: venv
 	$(BIN)/python -m pytest -n 2 tests/twin tests/unit tests/integration
+
+# Release gates on the main environment.
+gates: sanity units lint changelog release
+
+# ansible-test's static checks of the whole collection, each in the venv ansible-test pins for it
+# (--venv: what collection CI does when it cannot use containers).
+sanity: venv
+	$(BIN)/python $(ANSIBLE_TEST) sanity --venv --python 3.11 --color no
+
+# The unit tests in ansible-test's collection layout, in .venv (--local: it holds the runtime needs).
+units: venv
+	$(BIN)/python $(ANSIBLE_TEST) units --local --python 3.11 --color no
+
+# Roles and playbooks against the production profile (settings in .ansible-lint; never online).
+lint: venv
+	$(BIN)/ansible-lint --offline $(LINT_PATHS)
+
+# Changelog fragments must parse, or the release's changelog cannot be generated.
+changelog: venv
+	$(BIN)/antsibull-changelog lint
+
+# Build, install and run the collection as users get it; execution environment; AWX-style run.
+release: venv
+	$(BIN)/python -m pytest -n 2 tests/release
+
+# The newest supported pair: ansible-core 2.21 on Python 3.12, unit and integration suites and sanity.
+matrix-py312: venv312
+	PATH=$(CURDIR)/$(BIN312):$$PATH $(BIN312)/python -m pytest -n 2 tests/unit tests/integration
+	$(MAKE) sanity-py312
+
+sanity-py312: venv312
+	PATH=$(CURDIR)/$(BIN312):$$PATH $(BIN312)/python $(ANSIBLE_TEST) sanity --venv --python 3.12 --color no
 
 test-twin: venv
 	$(BIN)/python -m pytest -n 2 tests/twin
@@ -43,4 +100,4 @@ twin: venv
 	$(BIN)/python -m tests.emulator --units 3 --inventory .twin/inventory.yml
 
 clean:
-	rm -rf $(VENV) .twin .pytest_cache tests/output
+	rm -rf $(VENV) .twin .pytest_cache .ansible dist tests/output
