@@ -1,0 +1,139 @@
+"""The control API (`/emulator/...` on every Q6000-E endpoint): test-only, JSON, loopback only.
+
+It lets a test see the truth (true pan/tilt of a pixel, counters, state) and change the world
+(faults, knocks, settings) without going through VAPIX.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import asdict
+
+from aiohttp import web
+
+from .device import Unit
+from .optics import NBR_OF_HEADS
+
+
+class ControlError(Exception):
+    pass
+
+
+def is_loopback(remote: str | None) -> bool:
+    try:
+        address = ipaddress.ip_address((remote or "").split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def _json(data: object, status: int = 200) -> web.Response:
+    return web.Response(text=json.dumps(data), status=status, content_type="application/json")
+
+
+def _number(value: object, name: str, low: float | None = None, high: float | None = None) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ControlError(f"{name} must be a number") from None
+    if number != number or (low is not None and number < low) or (high is not None and number > high):
+        raise ControlError(f"{name} out of range")
+    return number
+
+
+def truth(unit: Unit, request: web.Request, payload: dict) -> dict:
+    query = request.query
+    camera = _number(query.get("camera"), "camera", 1, NBR_OF_HEADS)
+    if camera != int(camera):
+        raise ControlError("camera must be 1..4")
+    x = _number(query.get("x"), "x", -1.0, 1.0)
+    y = _number(query.get("y"), "y", -1.0, 1.0)
+    pan, tilt = unit.physics.truth(int(camera), x, y)
+    return {"pan": pan, "tilt": tilt}
+
+
+def counters(unit: Unit, request: web.Request, payload: dict) -> dict:
+    return {"cgi": dict(unit.counters), "unauthorized": unit.unauthorized, "connections": unit.connections}
+
+
+def reset(unit: Unit, request: web.Request, payload: dict) -> dict:
+    unit.reset_counters()
+    return counters(unit, request, payload)
+
+
+def factory_reset(unit: Unit, request: web.Request, payload: dict) -> dict:
+    unit.factory_reset()
+    return unit.snapshot()
+
+
+def fault(unit: Unit, request: web.Request, payload: dict) -> dict:
+    unknown = set(payload) - {"cgi", "kind", "count", "seconds"}
+    if unknown:
+        raise ControlError(f"unknown field {sorted(unknown)[0]!r}")
+    try:
+        unit.faults.arm(payload.get("cgi", "*"), payload.get("kind", ""), payload.get("count", 1),
+                        payload.get("seconds"))
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+    return {"armed": unit.faults.armed()}
+
+
+def faults(unit: Unit, request: web.Request, payload: dict) -> dict:
+    return {"armed": unit.faults.armed()}
+
+
+def knock(unit: Unit, request: web.Request, payload: dict) -> dict:
+    unit.knock(_number(payload.get("degrees"), "degrees", -360.0, 360.0))
+    return {"mount_offset": unit.physics.mount}
+
+
+def settings(unit: Unit, request: web.Request, payload: dict) -> dict:
+    if request.method == "POST":
+        try:
+            unit.settings.update(payload)
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+    return asdict(unit.settings)
+
+
+def state(unit: Unit, request: web.Request, payload: dict) -> dict:
+    return unit.snapshot()
+
+
+ROUTES = {
+    ("GET", "/truth"): truth,
+    ("GET", "/counters"): counters,
+    ("POST", "/reset"): reset,
+    ("POST", "/factory_reset"): factory_reset,
+    ("POST", "/fault"): fault,
+    ("GET", "/faults"): faults,
+    ("POST", "/knock"): knock,
+    ("GET", "/settings"): settings,
+    ("POST", "/settings"): settings,
+    ("GET", "/state"): state,
+}
+
+
+async def handle(unit: Unit, request: web.Request) -> web.Response:
+    if not is_loopback(request.remote):
+        return _json({"error": "the control API answers loopback clients only"}, 403)
+    route = ROUTES.get((request.method, request.path[len("/emulator"):].rstrip("/") or "/"))
+    if route is None:
+        return _json({"error": f"no control request {request.method} {request.path}"}, 404)
+    payload: object = {}
+    if request.method == "POST":
+        body = await request.read()
+        if body.strip():
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                return _json({"error": "the body must be a JSON object"}, 400)
+    if not isinstance(payload, dict):
+        return _json({"error": "the body must be a JSON object"}, 400)
+    try:
+        return _json(route(unit, request, payload))
+    except ControlError as exc:
+        return _json({"error": str(exc)}, 400)

@@ -1,0 +1,273 @@
+"""One unit: a Q6000-E and the Q60-E it sits on, with everything either device remembers.
+
+The CGI modules read and change this state; the server only routes to it. Keeping it in one
+object makes the durable part (what `state.py` writes) and the volatile part (session, nonces,
+counters) easy to tell apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+from .auth import Account, Authenticator, generate_password, generate_ptz_password
+from .faults import FaultTable
+from .optics import NBR_OF_HEADS, Fit, Physics, Point
+from .ptz import Motion
+
+PTZ_HTTPS_PORT = 443
+PTZ_RTSP_PORT = 554
+STATUS_TEXT = {0: "Connection OK", 1: "Trying to connect", 2: "No connection", 3: "Not authorized"}
+ERROR_ELEMENTS = ("Description", "ErrorDescription")
+
+
+@dataclass
+class Settings:
+    """What a unit lets tests change at run time (`POST /emulator/settings`)."""
+
+    deprecated: bool = False
+    error_element: str = "Description"
+    connect_delay: float = 1.0
+    allow_basic: bool = False
+    nonce_lifetime: float = 300.0
+    digest_algorithm: str = "MD5"
+    ptz_speed: float = 300.0
+
+    def update(self, values: dict) -> None:
+        """Validate everything first, so a bad request changes nothing."""
+        new = asdict(self)
+        for key, value in values.items():
+            if key not in new:
+                raise ValueError(f"unknown setting {key!r}")
+            if key in ("deprecated", "allow_basic"):
+                if not isinstance(value, bool):
+                    raise ValueError(f"{key} must be true or false")
+            elif key in ("connect_delay", "nonce_lifetime", "ptz_speed"):
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                        or value < 0:
+                    raise ValueError(f"{key} must be a number >= 0")
+                value = float(value)
+            elif key == "error_element" and value not in ERROR_ELEMENTS:
+                raise ValueError(f"error_element must be one of {', '.join(ERROR_ELEMENTS)}")
+            elif key == "digest_algorithm" and value not in ("MD5", "SHA-256"):
+                raise ValueError("digest_algorithm must be MD5 or SHA-256")
+            new[key] = value
+        for key, value in new.items():
+            setattr(self, key, value)
+
+
+@dataclass
+class Link:
+    """The Q6000-E's connection parameters for its PTZ (setvapixparams.cgi).
+
+    `host` is only used in manual mode; `httpport` None means "the PTZ's current HTTP port".
+    """
+
+    discoverymode: str = "auto"
+    host: str | None = None
+    httpport: int | None = None
+    httpsport: int = PTZ_HTTPS_PORT
+    rtspport: int = PTZ_RTSP_PORT
+    username: str = "root"
+    password: str | None = None
+
+
+@dataclass
+class Session:
+    """An open calibration session: device-wide, never persisted (a reboot loses it)."""
+
+    camera: int
+    points: list[Point] = field(default_factory=list)
+    target: tuple[float, float] | None = None
+
+
+def mac_address(seed: str | int, number: int) -> str:
+    """A stable, fleet-unique Axis-looking MAC (upper case, colons)."""
+    salt = hashlib.sha256(f"mac:{seed}".encode()).digest()[0]
+    return "AC:CC:8E:{:02X}:{:02X}:{:02X}".format(salt, (number >> 8) & 0xFF, number & 0xFF)
+
+
+def same_host(a: str, b: str) -> bool:
+    if a.lower() == b.lower():
+        return True
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return False
+
+
+class Endpoint:
+    """One of the two devices of a unit as seen on the wire: its port, realm and accounts."""
+
+    def __init__(self, unit: Unit, kind: str, mac: str, accounts: list[Account]) -> None:
+        self.unit = unit
+        self.kind = kind
+        self.mac = mac
+        self.port = 0
+        self.auth = Authenticator(realm="AXIS_" + mac.replace(":", ""),
+                                  accounts={a.name: a for a in accounts})
+
+    @property
+    def prefix(self) -> str:
+        """How this endpoint's paths appear in counters and fault patterns."""
+        return "ptz:" if self.kind == "ptz" else ""
+
+
+class Unit:
+    """State of one Q6000-E + Q60-E pair."""
+
+    def __init__(self, index: int, seed: str | int, listen: str, settings: Settings,
+                 persist: Callable[[Unit], None] | None = None) -> None:
+        self.index = index
+        self.name = f"q6000-{index + 1:03d}"
+        self.listen = listen
+        self.settings = settings
+        self._persist = persist
+        self.passwords = {
+            "root": generate_password(seed, index, "root"),
+            "operator": generate_password(seed, index, "operator"),
+            "viewer": generate_password(seed, index, "viewer"),
+            "ptz": generate_ptz_password(seed, index),
+        }
+        self.q6000 = Endpoint(self, "q6000", mac_address(seed, 2 * index), [
+            Account("root", self.passwords["root"], "admin"),
+            Account("operator", self.passwords["operator"], "operator"),
+            Account("viewer", self.passwords["viewer"], "viewer"),
+        ])
+        self.ptz = Endpoint(self, "ptz", mac_address(seed, 2 * index + 1), [
+            Account("root", self.passwords["ptz"], "admin"),
+        ])
+        self.physics = Physics.generate(seed, index)
+        self.factory_mount = self.physics.mount
+        self.calibrations: dict[int, Fit] = {}
+        self.session: Session | None = None
+        self.link = Link()
+        self.link_changed = -math.inf
+        self.motion = Motion(lambda: self.settings.ptz_speed)
+        self.counters: Counter = Counter()
+        self.unauthorized = 0
+        self.connections = 0
+        self.faults = FaultTable()
+
+    # -- the link -------------------------------------------------------------------------
+
+    @property
+    def discovered_host(self) -> str:
+        """What auto discovery finds: the PTZ's IPv4 address."""
+        try:
+            if ipaddress.ip_address(self.listen).version == 4:
+                return self.listen
+        except ValueError:
+            pass
+        return "127.0.0.1"
+
+    def link_host(self) -> str:
+        if self.link.discoverymode == "auto" or not self.link.host:
+            return self.discovered_host
+        return self.link.host
+
+    def link_httpport(self) -> int:
+        return self.ptz.port if self.link.httpport is None else self.link.httpport
+
+    def link_status(self) -> dict[str, int]:
+        """Connection status per channel, as getvapixstatus.cgi reports it."""
+        if time.monotonic() - self.link_changed < self.settings.connect_delay:
+            return dict.fromkeys(("base", "http", "https", "rtsp"), 1)
+        host = self.link_host()
+        host_ok = self.link.discoverymode == "auto" or any(
+            same_host(host, h) for h in (self.listen, "localhost", "::1"))
+        authorized = self.link.username == "root" and self.link.password == self.passwords["ptz"]
+
+        def channel(port: int, own: int) -> int:
+            if not host_ok or port != own:
+                return 2
+            return 0 if authorized else 3
+
+        http = channel(self.link_httpport(), self.ptz.port)
+        return {"base": http, "http": http,
+                "https": channel(self.link.httpsport, PTZ_HTTPS_PORT),
+                "rtsp": channel(self.link.rtspport, PTZ_RTSP_PORT)}
+
+    def set_link(self, link: Link) -> None:
+        self.link = link
+        self.link_changed = time.monotonic()
+        self.persist()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def persist(self) -> None:
+        if self._persist is not None:
+            self._persist(self)
+
+    def knock(self, degrees: float) -> None:
+        self.physics.knock(degrees)
+        self.persist()
+
+    def reboot(self) -> None:
+        """What a power cycle of the Q6000-E loses: the session, its nonces; the link reconnects."""
+        self.session = None
+        self.q6000.auth.forget_nonces()
+        self.link_changed = time.monotonic()
+
+    def factory_reset(self) -> None:
+        self.session = None
+        self.calibrations.clear()
+        self.link = Link()
+        self.link_changed = -math.inf
+        self.physics.mount = self.factory_mount
+        self.motion.stop()
+        self.motion.home()
+        self.persist()
+
+    def reset_counters(self) -> None:
+        self.counters.clear()
+        self.unauthorized = 0
+        self.connections = 0
+        self.faults.clear()
+
+    # -- durable state ------------------------------------------------------------------
+
+    def to_state(self) -> dict:
+        return {
+            "mac": self.q6000.mac,
+            "ports": {"q6000": self.q6000.port, "ptz": self.ptz.port},
+            "mount": self.physics.mount,
+            "calibrations": {str(k): v.to_json() for k, v in sorted(self.calibrations.items())},
+            "link": asdict(self.link),
+        }
+
+    def load_state(self, data: dict) -> None:
+        """Restore what the device keeps over a reboot; ignore a file of another device."""
+        if data.get("mac") != self.q6000.mac:
+            return
+        self.physics.mount = float(data.get("mount", self.physics.mount))
+        self.calibrations = {int(k): Fit.from_json(v) for k, v in data.get("calibrations", {}).items()
+                             if 1 <= int(k) <= NBR_OF_HEADS}
+        link = data.get("link") or {}
+        self.link = Link(**{k: v for k, v in link.items() if k in Link.__dataclass_fields__})
+
+    # -- the control API's view ---------------------------------------------------------
+
+    def snapshot(self) -> dict:
+        pan, tilt = self.motion.position()
+        session = None
+        if self.session is not None:
+            session = {"camera": self.session.camera, "points": len(self.session.points),
+                       "current_target": list(self.session.target) if self.session.target else None}
+        link = asdict(self.link)
+        link.pop("password")
+        link.update(host=self.link_host(), httpport=self.link_httpport(),
+                    password_set=self.link.password is not None)
+        return {
+            "session": session,
+            "calibrated": {str(n): n in self.calibrations for n in range(1, NBR_OF_HEADS + 1)},
+            "link": link,
+            "status": self.link_status()["base"],
+            "ptz": {"pan": pan, "tilt": tilt, "zoom": self.motion.zoom, "moving": self.motion.moving},
+            "mount_offset": self.physics.mount,
+        }

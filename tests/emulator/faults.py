@@ -1,0 +1,135 @@
+"""Armed faults: how a unit misbehaves on purpose, so clients can be tested against it.
+
+A fault is armed for the next `count` requests to a CGI that pass authentication (a client's
+first, credential-less request of a Digest exchange does not use it up). Patterns are matched
+like shell globs against the counter key of the request (`/axis-cgi/param.cgi`,
+`ptz:/axis-cgi/com/ptz.cgi`), so `*` matches every CGI of both endpoints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from aiohttp import web
+
+KINDS = ("latency", "drop", "http500", "http503", "malformed", "truncated", "entity_bomb", "huge_body",
+         "reboot", "stale_nonce", "unauthorized")
+AUTH_KINDS = ("stale_nonce", "unauthorized")
+DEFAULT_LATENCY = 5.0
+HUGE_BODY = 100 * 1024 * 1024
+CHUNK = 1024 * 1024
+
+MALFORMED = (b'<?xml version="1.0" encoding="utf-8" ?><RemoteCameraControlResponse SchemaVersion="1.0">'
+             b'<GeneralSuccess></RemoteCameraControlResponse')
+ENTITY_BOMB = (
+    b'<?xml version="1.0" encoding="utf-8" ?>\n<!DOCTYPE lolz [\n<!ENTITY lol "lol">\n'
+    + b"".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'.encode()
+        for i in range(1, 10))
+    + b']>\n<RemoteCameraControlResponse SchemaVersion="1.0"><GeneralSuccess>&lol9;</GeneralSuccess>'
+      b"</RemoteCameraControlResponse>"
+)
+
+
+@dataclass
+class Fault:
+    pattern: str
+    kind: str
+    remaining: int
+    seconds: float | None = None
+
+    def to_json(self) -> dict:
+        return {"cgi": self.pattern, "kind": self.kind, "count": self.remaining, "seconds": self.seconds}
+
+
+class FaultTable:
+    """The faults armed on one unit, consumed in the order they were armed."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+
+    def arm(self, pattern: str, kind: str, count: int = 1, seconds: float | None = None) -> Fault:
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(KINDS)}")
+        if not isinstance(pattern, str) or not pattern:
+            raise ValueError("cgi must be a path, a glob or '*'")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError("count must be an integer >= 1")
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                                    or seconds < 0):
+            raise ValueError("seconds must be a number >= 0")
+        fault = Fault(pattern, kind, count, None if seconds is None else float(seconds))
+        self._faults.append(fault)
+        return fault
+
+    def take(self, key: str) -> Fault | None:
+        for fault in self._faults:
+            if fnmatchcase(key, fault.pattern):
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def clear(self) -> None:
+        self._faults.clear()
+
+    def armed(self) -> list[dict]:
+        return [f.to_json() for f in self._faults]
+
+
+def close_connection(request: web.Request) -> None:
+    if request.transport is not None:
+        request.transport.close()
+
+
+async def answer(fault: Fault, request: web.Request) -> web.StreamResponse | None:
+    """The fault's answer; None means "answer normally" (after a delay for latency)."""
+    kind = fault.kind
+    if kind == "latency":
+        await asyncio.sleep(DEFAULT_LATENCY if fault.seconds is None else fault.seconds)
+        return None
+    if kind in ("drop", "reboot"):
+        close_connection(request)
+        return web.Response(status=500)
+    if kind == "http500":
+        return web.Response(status=500, text="500 Internal Server Error\n")
+    if kind == "http503":
+        headers = {"Retry-After": str(int(fault.seconds))} if fault.seconds is not None else None
+        return web.Response(status=503, text="503 Service Unavailable\n", headers=headers)
+    if kind == "malformed":
+        return web.Response(body=MALFORMED, content_type="text/xml")
+    if kind == "entity_bomb":
+        return web.Response(body=ENTITY_BOMB, content_type="text/xml")
+    if kind == "truncated":
+        body = MALFORMED[:60]
+        if request.transport is not None:
+            request.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+                                    + f"Content-Length: {len(body) + 1000}\r\n\r\n".encode() + body)
+        close_connection(request)
+        return web.Response(status=500)
+    if kind == "huge_body":
+        return await _huge(request)
+    raise ValueError(kind)
+
+
+async def _huge(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/xml"})
+    response.content_length = HUGE_BODY
+    await response.prepare(request)
+    head = b'<?xml version="1.0" encoding="utf-8" ?><RemoteCameraControlResponse SchemaVersion="1.0">'
+    chunk = b" " * CHUNK
+    sent = 0
+    try:
+        await response.write(head)
+        sent = len(head)
+        while sent < HUGE_BODY:
+            piece = chunk[: min(CHUNK, HUGE_BODY - sent)]
+            await response.write(piece)
+            sent += len(piece)
+        await response.write_eof()
+    except (ConnectionError, RuntimeError):
+        close_connection(request)
+    return response

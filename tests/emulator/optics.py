@@ -1,0 +1,245 @@
+"""The physical model of one unit: four fixed heads, the mount, and the calibration fit.
+
+Pure functions on floats, kept apart from HTTP so the geometry can be tested directly and so the
+twin's answers (52, 51, selecttarget's hint, center) all come from one projection.
+All angles are in degrees.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+NBR_OF_HEADS = 4
+ASPECT = 9.0 / 16.0
+NOMINAL_TILT = 20.0
+NOMINAL_ROLL = 0.0
+NOMINAL_FOV = 110.0
+MATCH_LIMIT = 10.0
+FIT_LIMIT = 0.5
+MIN_POINTS = 3
+
+
+def wrap180(angle: float) -> float:
+    """Map an angle onto [-180, 180): the PTZ's pan is endless but reported in that range."""
+    wrapped = math.fmod(angle + 180.0, 360.0)
+    if wrapped < 0.0:
+        wrapped += 360.0
+    return wrapped - 180.0
+
+
+def nominal_azimuth(camera: int) -> float:
+    return 90.0 * (camera - 1)
+
+
+def project(offset: float, tilt: float, roll: float, fov: float, x: float, y: float) -> tuple[float, float]:
+    """Pan/tilt of normalized pixel (x right, y up) of a head whose centre looks at pan `offset`.
+
+    Pinhole ray, rolled about the forward axis, tilted down, then expressed as pan/tilt of the
+    shared vertical axis.
+    """
+    half = math.tan(math.radians(fov) / 2.0)
+    r, u, f = x * half, y * half * ASPECT, 1.0
+    rr, tt = math.radians(roll), math.radians(tilt)
+    r1 = r * math.cos(rr) - u * math.sin(rr)
+    u1 = r * math.sin(rr) + u * math.cos(rr)
+    f1 = f
+    r2 = r1
+    u2 = u1 * math.cos(tt) - f1 * math.sin(tt)
+    f2 = u1 * math.sin(tt) + f1 * math.cos(tt)
+    pan = wrap180(offset + math.degrees(math.atan2(r2, f2)))
+    return pan, math.degrees(math.atan2(u2, math.hypot(r2, f2)))
+
+
+def angular_distance(pan1: float, tilt1: float, pan2: float, tilt2: float) -> float:
+    """Great-circle angle between two pan/tilt directions (haversine, stable for small angles)."""
+    p1, t1, p2, t2 = map(math.radians, (pan1, tilt1, pan2, tilt2))
+    h = math.sin((t2 - t1) / 2.0) ** 2 + math.cos(t1) * math.cos(t2) * math.sin((p2 - p1) / 2.0) ** 2
+    return math.degrees(2.0 * math.asin(min(1.0, math.sqrt(h))))
+
+
+def circular_mean(angles: list[float]) -> float:
+    """Mean of angles that may straddle +-180, where an arithmetic mean would be wrong."""
+    s = sum(math.sin(math.radians(a)) for a in angles)
+    c = sum(math.cos(math.radians(a)) for a in angles)
+    return math.degrees(math.atan2(s, c))
+
+
+@dataclass(frozen=True)
+class Head:
+    """True optics of one head in the heads' own frame (azimuth excludes the mount offset)."""
+
+    azimuth: float
+    tilt: float
+    roll: float
+    fov: float
+
+
+@dataclass(frozen=True)
+class Point:
+    """One calibration pair: normalized pixel and the PTZ pan/tilt matched to it."""
+
+    x: float
+    y: float
+    pan: float
+    tilt: float
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A head's stored calibration: where its centre looks (PTZ frame), tilt, roll, field of view."""
+
+    offset: float
+    tilt: float
+    roll: float
+    fov: float
+    residual: float = 0.0
+
+    def direction(self, x: float, y: float) -> tuple[float, float]:
+        return project(self.offset, self.tilt, self.roll, self.fov, x, y)
+
+    def to_json(self) -> dict:
+        return {"offset": self.offset, "tilt": self.tilt, "roll": self.roll, "fov": self.fov,
+                "residual": self.residual}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Fit:
+        return cls(float(data["offset"]), float(data["tilt"]), float(data["roll"]), float(data["fov"]),
+                   float(data.get("residual", 0.0)))
+
+
+@dataclass
+class Physics:
+    """True heads and mount offset of one unit; the mount offset changes when the unit is knocked."""
+
+    heads: tuple[Head, ...]
+    mount: float
+
+    @classmethod
+    def generate(cls, seed: str | int, index: int) -> Physics:
+        rng = random.Random(f"optics:{seed}:{index}")
+        heads = tuple(
+            Head(azimuth=nominal_azimuth(n) + rng.uniform(-1.0, 1.0),
+                 tilt=NOMINAL_TILT + rng.uniform(-1.0, 1.0),
+                 roll=rng.uniform(-0.5, 0.5),
+                 fov=NOMINAL_FOV + rng.uniform(-2.0, 2.0))
+            for n in range(1, NBR_OF_HEADS + 1)
+        )
+        return cls(heads=heads, mount=rng.uniform(-60.0, 60.0))
+
+    def truth(self, camera: int, x: float, y: float) -> tuple[float, float]:
+        head = self.heads[camera - 1]
+        return project(head.azimuth + self.mount, head.tilt, head.roll, head.fov, x, y)
+
+    def knock(self, degrees: float) -> None:
+        self.mount = wrap180(self.mount + degrees)
+
+
+def nominal(camera: int, x: float, y: float, mount: float = 0.0) -> tuple[float, float]:
+    """Where the device's factory knowledge (no calibration) puts pixel (x, y) of a head."""
+    return project(nominal_azimuth(camera) + mount, NOMINAL_TILT, NOMINAL_ROLL, NOMINAL_FOV, x, y)
+
+
+def estimate_mount(camera: int, points: list[Point]) -> float:
+    """Mount offset implied by matched points: mean wrapped pan residual against nominal knowledge."""
+    return circular_mean([wrap180(p.pan - nominal(camera, p.x, p.y)[0]) for p in points])
+
+
+def match_error(camera: int, x: float, y: float, pan: float, tilt: float, points: list[Point]) -> float:
+    """How far (degrees) a proposed pair is from where nominal knowledge expects the pixel.
+
+    Before any point the mount offset is unknown, so only tilt can be judged.
+    """
+    if not points:
+        return abs(tilt - nominal(camera, x, y)[1])
+    expected = nominal(camera, x, y, estimate_mount(camera, points))
+    return angular_distance(pan, tilt, expected[0], expected[1])
+
+
+def _residuals(params: list[float], points: list[Point]) -> list[float]:
+    offset, tilt, roll, fov = params
+    out = []
+    for p in points:
+        pan_hat, tilt_hat = project(offset, tilt, roll, fov, p.x, p.y)
+        out.append(wrap180(pan_hat - p.pan) * math.cos(math.radians(p.tilt)))
+        out.append(tilt_hat - p.tilt)
+    return out
+
+
+def _cost(residuals: list[float]) -> float:
+    return sum(r * r for r in residuals)
+
+
+def _solve(matrix: list[list[float]], vector: list[float]) -> list[float] | None:
+    """Gaussian elimination with partial pivoting; None for a singular system."""
+    n = len(vector)
+    a = [row[:] + [vector[i]] for i, row in enumerate(matrix)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
+        if abs(a[pivot][col]) < 1e-15:
+            return None
+        a[col], a[pivot] = a[pivot], a[col]
+        for r in range(col + 1, n):
+            factor = a[r][col] / a[col][col]
+            for c in range(col, n + 1):
+                a[r][c] -= factor * a[col][c]
+    x = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        x[r] = (a[r][n] - sum(a[r][c] * x[c] for c in range(r + 1, n))) / a[r][r]
+    return x
+
+
+def _plausible(params: list[float]) -> bool:
+    return 1.0 < params[3] < 179.0 and -89.0 < params[1] < 89.0
+
+
+def fit(camera: int, points: list[Point], iterations: int = 200) -> Fit:
+    """Levenberg-Marquardt fit of (pan offset, tilt, roll, fov) to the points' angular residuals.
+
+    Pan residuals are wrapped and scaled by cos(tilt), so every residual is an angle on the sphere.
+    """
+    if not points:
+        raise ValueError("no points")
+    params = [nominal_azimuth(camera) + estimate_mount(camera, points), NOMINAL_TILT, NOMINAL_ROLL,
+              NOMINAL_FOV]
+    res = _residuals(params, points)
+    cost = _cost(res)
+    damping = 1e-3
+    for _ in range(iterations):
+        step = 1e-6
+        columns = []
+        for k in range(4):
+            shifted = params[:]
+            shifted[k] += step
+            columns.append([(b - a) / step for a, b in zip(res, _residuals(shifted, points))])
+        jtj = [[sum(ci * cj for ci, cj in zip(columns[i], columns[j])) for j in range(4)] for i in range(4)]
+        jtr = [sum(c * r for c, r in zip(columns[i], res)) for i in range(4)]
+        improved = converged = False
+        while damping < 1e12:
+            damped = [[jtj[i][j] + (damping * max(jtj[i][i], 1e-9) if i == j else 0.0) for j in range(4)]
+                      for i in range(4)]
+            delta = _solve(damped, [-g for g in jtr])
+            if delta is not None:
+                candidate = [p + d for p, d in zip(params, delta)]
+                if _plausible(candidate):
+                    cand_res = _residuals(candidate, points)
+                    cand_cost = _cost(cand_res)
+                    if cand_cost < cost:
+                        converged = max(abs(d) for d in delta) < 1e-9 or cost - cand_cost < 1e-16
+                        params, res, cost = candidate, cand_res, cand_cost
+                        damping = max(damping / 10.0, 1e-12)
+                        improved = True
+                        break
+            damping *= 10.0
+        if not improved or converged:
+            break
+    worst = max(math.hypot(res[2 * i], res[2 * i + 1]) for i in range(len(points)))
+    return Fit(offset=wrap180(params[0]), tilt=params[1], roll=params[2], fov=params[3], residual=worst)
+
+
+def predict(camera: int, x: float, y: float, points: list[Point]) -> tuple[float, float]:
+    """selecttarget's hint: a fit once there are enough points, nominal knowledge plus mount before."""
+    if len(points) >= MIN_POINTS:
+        return fit(camera, points).direction(x, y)
+    return nominal(camera, x, y, estimate_mount(camera, points))

@@ -1,0 +1,98 @@
+"""Mechanics of the AXIS Q60-E: limits, clamping and motion at a finite speed.
+
+A real PTZ takes time to get where it is sent; a client that reads the position right after a
+move sees it on the way. The model moves pan and tilt together in a straight line at
+`speed` degrees per second along the larger of the two; zoom changes at once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from .optics import wrap180
+
+
+@dataclass(frozen=True)
+class Limits:
+    min_pan: float = -180.0
+    max_pan: float = 180.0
+    min_tilt: float = -90.0
+    max_tilt: float = 20.0
+    min_zoom: int = 1
+    max_zoom: int = 9999
+    min_field_angle: int = 22
+    max_field_angle: int = 623
+    max_magnification: float = 30.0
+
+    def clamp_pan(self, pan: float) -> float:
+        return min(self.max_pan, max(self.min_pan, pan))
+
+    def clamp_tilt(self, tilt: float) -> float:
+        return min(self.max_tilt, max(self.min_tilt, tilt))
+
+    def clamp_zoom(self, zoom: float) -> int:
+        return int(round(min(self.max_zoom, max(self.min_zoom, zoom))))
+
+    def magnification(self, zoom: int) -> float:
+        """Optical magnification of a zoom step (linear model, 1x .. max_magnification)."""
+        span = self.max_zoom - self.min_zoom
+        return 1.0 + (zoom - self.min_zoom) / span * (self.max_magnification - 1.0)
+
+    def zoom_for(self, magnification: float) -> int:
+        span = self.max_zoom - self.min_zoom
+        return self.clamp_zoom(self.min_zoom + (magnification - 1.0) / (self.max_magnification - 1.0) * span)
+
+
+LIMITS = Limits()
+
+
+class Motion:
+    """Where the PTZ is, where it goes, and when it gets there."""
+
+    def __init__(self, speed: Callable[[], float], limits: Limits = LIMITS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._speed = speed
+        self._clock = clock
+        self.limits = limits
+        self._start = (0.0, 0.0)
+        self._target = (0.0, 0.0)
+        self._t0 = clock()
+        self._duration = 0.0
+        self.zoom = limits.min_zoom
+
+    def position(self) -> tuple[float, float]:
+        elapsed = self._clock() - self._t0
+        if self._duration <= 0.0 or elapsed >= self._duration:
+            return self._target
+        frac = max(0.0, elapsed / self._duration)
+        dpan = wrap180(self._target[0] - self._start[0])
+        pan = wrap180(self._start[0] + dpan * frac)
+        return pan, self._start[1] + (self._target[1] - self._start[1]) * frac
+
+    @property
+    def target(self) -> tuple[float, float]:
+        return self._target
+
+    @property
+    def moving(self) -> bool:
+        return self._duration > 0.0 and self._clock() - self._t0 < self._duration
+
+    def move_to(self, pan: float, tilt: float) -> None:
+        """Start a move to an already clamped target, the short way round in pan."""
+        here = self.position()
+        target = (self.limits.clamp_pan(pan), self.limits.clamp_tilt(tilt))
+        distance = max(abs(wrap180(target[0] - here[0])), abs(target[1] - here[1]))
+        speed = self._speed()
+        self._start, self._target, self._t0 = here, target, self._clock()
+        self._duration = distance / speed if speed > 0 else 0.0
+
+    def stop(self) -> None:
+        here = self.position()
+        self._start = self._target = here
+        self._duration = 0.0
+
+    def home(self) -> None:
+        self.move_to(0.0, 0.0)
+        self.zoom = self.limits.min_zoom

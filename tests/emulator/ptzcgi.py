@@ -1,0 +1,162 @@
+"""`/axis-cgi/com/ptz.cgi` on both devices.
+
+On the PTZ it moves and reports; on the Q6000-E (an overview device, stationary) it only turns
+a click in a head's image into a move of the PTZ, through that head's saved calibration.
+Errors are 200 text/plain `Error: ...`, a successful move is 204, as on Axis firmware.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from aiohttp import web
+
+from .device import Unit
+from .optics import NBR_OF_HEADS, wrap180
+from .params import RESOLUTION
+from .xmlapi import number
+
+PTZ_ARGUMENTS = {"camera", "pan", "tilt", "rpan", "rtilt", "zoom", "rzoom", "move", "query"}
+OVERVIEW_ARGUMENTS = {"camera", "center", "areazoom", "imagewidth", "imageheight"}
+NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+DEFAULT_WIDTH, DEFAULT_HEIGHT = (int(v) for v in RESOLUTION.split("x"))
+
+
+class PtzError(Exception):
+    pass
+
+
+def error(message: str) -> web.Response:
+    return web.Response(text=f"Error: {message}\n", content_type="text/plain")
+
+
+def moved() -> web.Response:
+    return web.Response(status=204)
+
+
+def _float(name: str, text: str) -> float:
+    if not NUMBER.match(text.strip()) or not math.isfinite(float(text)):
+        raise PtzError(f"{name}: invalid value: {text}")
+    return float(text)
+
+
+def _numbers(name: str, text: str, count: int) -> list[float]:
+    parts = text.split(",")
+    if len(parts) != count:
+        raise PtzError(f"{name}: expected {count} comma-separated numbers: {text}")
+    return [_float(name, p) for p in parts]
+
+
+def _unknown(args: dict[str, str], allowed: set[str]) -> None:
+    unknown = sorted(set(args) - allowed)
+    if unknown:
+        raise PtzError(f"{unknown[0]}: unknown argument")
+
+
+def on_ptz(unit: Unit, args: dict[str, str]) -> web.Response:
+    try:
+        return _on_ptz(unit, args)
+    except PtzError as exc:
+        return error(str(exc))
+
+
+def _on_ptz(unit: Unit, args: dict[str, str]) -> web.Response:
+    _unknown(args, PTZ_ARGUMENTS)
+    if args.get("camera", "1") != "1":
+        raise PtzError(f"camera: invalid value: {args['camera']}")
+    motion, limits = unit.motion, unit.motion.limits
+    commands = set(args) - {"camera"}
+    if "query" in args:
+        if commands != {"query"}:
+            raise PtzError("query cannot be combined with other commands")
+        if args["query"] == "position":
+            pan, tilt = motion.position()
+            return web.Response(text=(
+                f"pan={number(pan)}\ntilt={number(tilt)}\nzoom={motion.zoom}\n"
+                "iris=6427\nfocus=8265\nautofocus=on\nautoiris=on\n"), content_type="text/plain")
+        if args["query"] == "limits":
+            return web.Response(text=(
+                f"MinPan={limits.min_pan:g}\nMaxPan={limits.max_pan:g}\n"
+                f"MinTilt={limits.min_tilt:g}\nMaxTilt={limits.max_tilt:g}\n"
+                f"MinZoom={limits.min_zoom}\nMaxZoom={limits.max_zoom}\n"
+                f"MinFieldAngle={limits.min_field_angle}\nMaxFieldAngle={limits.max_field_angle}\n"),
+                content_type="text/plain")
+        raise PtzError(f"query: unknown value: {args['query']}")
+    if "move" in args:
+        if commands != {"move"}:
+            raise PtzError("move cannot be combined with other commands")
+        if args["move"] == "home":
+            motion.home()
+        elif args["move"] == "stop":
+            motion.stop()
+        else:
+            raise PtzError(f"move: unknown value: {args['move']}")
+        return moved()
+    if not commands:
+        raise PtzError("no command given")
+    for absolute, relative in (("pan", "rpan"), ("tilt", "rtilt"), ("zoom", "rzoom")):
+        if absolute in args and relative in args:
+            raise PtzError(f"{absolute} and {relative} cannot be combined")
+    values = {name: _float(name, args[name]) for name in commands}
+    pan, tilt = motion.target
+    if "pan" in values:
+        pan = limits.clamp_pan(values["pan"])
+    elif "rpan" in values:
+        pan = wrap180(pan + max(-360.0, min(360.0, values["rpan"])))
+    if "tilt" in values:
+        tilt = values["tilt"]
+    elif "rtilt" in values:
+        tilt = tilt + max(-360.0, min(360.0, values["rtilt"]))
+    if "zoom" in values:
+        motion.zoom = limits.clamp_zoom(values["zoom"])
+    elif "rzoom" in values:
+        motion.zoom = limits.clamp_zoom(motion.zoom + values["rzoom"])
+    if commands & {"pan", "rpan", "tilt", "rtilt"}:
+        motion.move_to(pan, tilt)
+    return moved()
+
+
+def on_overview(unit: Unit, args: dict[str, str]) -> web.Response:
+    try:
+        return _on_overview(unit, args)
+    except PtzError as exc:
+        return error(str(exc))
+
+
+def _on_overview(unit: Unit, args: dict[str, str]) -> web.Response:
+    _unknown(args, OVERVIEW_ARGUMENTS)
+    camera_text = args.get("camera", "1")
+    if not re.fullmatch(r"[0-9]{1,3}", camera_text) or not 1 <= int(camera_text) <= NBR_OF_HEADS:
+        raise PtzError(f"camera: invalid value: {camera_text}")
+    camera = int(camera_text)
+    if ("center" in args) == ("areazoom" in args):
+        raise PtzError("give exactly one of center and areazoom")
+    size = []
+    for name, default in (("imagewidth", DEFAULT_WIDTH), ("imageheight", DEFAULT_HEIGHT)):
+        text = args.get(name, str(default))
+        if not re.fullmatch(r"[0-9]{1,5}", text) or int(text) < 1:
+            raise PtzError(f"{name}: invalid value: {text}")
+        size.append(int(text))
+    width, height = size
+    if "center" in args:
+        px, py = _numbers("center", args["center"], 2)
+        zoom = None
+    else:
+        px, py, zoom = _numbers("areazoom", args["areazoom"], 3)
+        if zoom < 1:
+            raise PtzError(f"areazoom: zoom must be >= 1: {args['areazoom']}")
+    name = "center" if "center" in args else "areazoom"
+    if not (0 <= px <= width and 0 <= py <= height):
+        raise PtzError(f"{name}: coordinates outside the {width}x{height} image: {args[name]}")
+    calibration = unit.calibrations.get(camera)
+    if calibration is None:
+        raise PtzError(f"camera {camera} is not calibrated")
+    if unit.link_status()["base"] != 0:
+        raise PtzError("no connection to the remote camera")
+    pan, tilt = calibration.direction(2.0 * px / width - 1.0, 1.0 - 2.0 * py / height)
+    unit.motion.move_to(pan, tilt)
+    if zoom is not None:
+        limits = unit.motion.limits
+        unit.motion.zoom = limits.zoom_for(limits.magnification(unit.motion.zoom) * zoom / 100.0)
+    return moved()

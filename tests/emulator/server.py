@@ -1,0 +1,312 @@
+"""HTTP side of the twin: one event loop, one aiohttp app per endpoint kind, one socket per endpoint.
+
+Hundreds of units fit in one process because an endpoint is just a listening socket: every
+socket of a kind feeds the same app, and a request finds its unit from the local port it came
+in on. The order of checks per request is the firmware's: route (404), method (405), arguments,
+authentication and role (401), then faults, then the CGI itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from . import calibration, control, faults, inventory, params, ptzcgi, remote
+from .auth import ROLES, Verdict
+from .device import Endpoint, Settings, Unit
+from .state import StateStore
+from .xmlapi import CALIBRATION, REMOTE, Api, ApiError, document, error_body
+
+log = logging.getLogger("twin")
+
+FORM = "application/x-www-form-urlencoded"
+UNAUTHORIZED_BODY = "<HTML><HEAD><TITLE>401 Unauthorized</TITLE></HEAD><BODY><H1>401 Unauthorized</H1>" \
+                    "Your client does not have permission to get URL from this server.</BODY></HTML>\n"
+
+
+@dataclass
+class Options:
+    units: int = 1
+    listen: str = "127.0.0.1"
+    base_port: int = 0
+    inventory: Path | None = None
+    state_dir: Path | None = None
+    tls: bool = False
+    seed: str = "1"
+    settings: Settings = field(default_factory=Settings)
+
+
+class ArgumentError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Route:
+    """A CGI: the role it needs (a function of its arguments for param.cgi) and what answers it."""
+
+    role: Callable[[dict[str, str] | None], int]
+    answer: Callable[[Endpoint, dict[str, str] | None, ArgumentError | None], web.StreamResponse]
+
+
+def _xml_route(api: Api, role: str, handler: Callable[[Unit, dict[str, str]], str]) -> Route:
+    def answer(endpoint: Endpoint, args: dict[str, str] | None, problem: ArgumentError | None) -> web.Response:
+        unit = endpoint.unit
+        try:
+            if args is None:
+                raise ApiError(20, str(problem))
+            body = handler(unit, args)
+        except ApiError as exc:
+            body = error_body(exc, unit.settings.error_element)
+        except Exception:
+            log.exception("internal error in %s", handler.__name__)
+            body = error_body(ApiError(10), unit.settings.error_element)
+        return web.Response(body=document(api, body, deprecated=unit.settings.deprecated),
+                            content_type="text/xml")
+
+    level = ROLES[role]
+    return Route(role=lambda args: level, answer=answer)
+
+
+def _ptz_route(handler: Callable[[Unit, dict[str, str]], web.Response]) -> Route:
+    def answer(endpoint: Endpoint, args: dict[str, str] | None, problem: ArgumentError | None) -> web.Response:
+        if args is None:
+            return ptzcgi.error(str(problem))
+        return handler(endpoint.unit, args)
+
+    return Route(role=lambda args: ROLES["viewer"], answer=answer)
+
+
+def _param_answer(endpoint: Endpoint, args: dict[str, str] | None, problem: ArgumentError | None) -> web.Response:
+    text = f"# Error: {problem}\n" if args is None else params.listing(endpoint, args)
+    return web.Response(text=text, content_type="text/plain")
+
+
+PARAM_ROUTE = Route(role=lambda args: ROLES["viewer"] if args is None or params.needs_login(args) else 0,
+                    answer=_param_answer)
+
+Q6000_ROUTES: dict[str, Route] = {
+    **{f"/axis-cgi/remotecameracontrol/{name}": _xml_route(REMOTE, role, fn)
+       for name, (role, fn) in remote.CGIS.items()},
+    **{f"/axis-cgi/ptremotecalibration/{name}": _xml_route(CALIBRATION, role, fn)
+       for name, (role, fn) in calibration.CGIS.items()},
+    "/axis-cgi/param.cgi": PARAM_ROUTE,
+    "/axis-cgi/com/ptz.cgi": _ptz_route(ptzcgi.on_overview),
+}
+PTZ_ROUTES: dict[str, Route] = {
+    "/axis-cgi/param.cgi": PARAM_ROUTE,
+    "/axis-cgi/com/ptz.cgi": _ptz_route(ptzcgi.on_ptz),
+}
+
+
+async def read_arguments(request: web.Request) -> dict[str, str]:
+    """Query string plus, for POST, the form body; a name given twice is an invalid request."""
+    pairs = parse_qsl(request.raw_path.partition("?")[2], keep_blank_values=True, errors="replace")
+    if request.method == "POST":
+        body = await request.read()
+        if body:
+            if request.headers.get("Content-Type", "").split(";")[0].strip().lower() != FORM:
+                raise ArgumentError(f"a POST body must be {FORM}")
+            pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace")
+    args: dict[str, str] = {}
+    for name, value in pairs:
+        if name in args:
+            raise ArgumentError(f"Argument {name} given more than once.")
+        args[name] = value
+    return args
+
+
+class CountingSite(web.SockSite):
+    """A SockSite that tells its endpoint about every TCP connection it accepts."""
+
+    __slots__ = ("_on_connect",)
+
+    def __init__(self, runner: web.BaseRunner, sock: socket.socket, on_connect: Callable[[], None],
+                 **kwargs) -> None:
+        super().__init__(runner, sock, **kwargs)
+        self._on_connect = on_connect
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        server = self._runner.server
+        assert server is not None
+
+        def factory():
+            self._on_connect()
+            return server()
+
+        self._server = await asyncio.get_running_loop().create_server(
+            factory, sock=self._sock, ssl=self._ssl_context, backlog=self._backlog)
+
+
+class Fleet:
+    """All units of this process, their sockets and the two apps that serve them."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.store = StateStore(options.state_dir) if options.state_dir else None
+        self.units: list[Unit] = []
+        for index in range(options.units):
+            settings = Settings(**vars(options.settings))
+            unit = Unit(index, options.seed, options.listen, settings,
+                        persist=self.store.save if self.store else None)
+            self.units.append(unit)
+        self.by_port: dict[int, Endpoint] = {}
+        self.runners: list[web.AppRunner] = []
+        self.ca_path: Path | None = None
+
+    # -- requests -----------------------------------------------------------------------
+
+    def _challenge(self, endpoint: Endpoint, stale: bool = False) -> web.Response:
+        unit = endpoint.unit
+        unit.unauthorized += 1
+        header = endpoint.auth.challenge(unit.settings.digest_algorithm, stale=stale)
+        return web.Response(status=401, text=UNAUTHORIZED_BODY, content_type="text/html",
+                            headers={"WWW-Authenticate": header})
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        endpoint = self.by_port.get(sockname[1]) if sockname else None
+        if endpoint is None:
+            raise web.HTTPNotFound()
+        unit = endpoint.unit
+        path = request.raw_path.partition("?")[0]
+        if endpoint.kind == "q6000" and (path == "/emulator" or path.startswith("/emulator/")):
+            return await control.handle(unit, request)
+        route = (Q6000_ROUTES if endpoint.kind == "q6000" else PTZ_ROUTES).get(path)
+        if route is None:
+            return web.Response(status=404, text="404 Not Found\n", content_type="text/plain")
+        if request.method not in ("GET", "POST"):
+            return web.Response(status=405, text="405 Method Not Allowed\n", content_type="text/plain",
+                                headers={"Allow": "GET, POST"})
+        args: dict[str, str] | None
+        problem: ArgumentError | None = None
+        try:
+            args = await read_arguments(request)
+        except ArgumentError as exc:
+            args, problem = None, exc
+        required = route.role(args)
+        header = request.headers.get("Authorization")
+        if required or header:
+            verdict: Verdict = endpoint.auth.check(
+                header, request.method, request.raw_path, allow_basic=unit.settings.allow_basic,
+                nonce_lifetime=unit.settings.nonce_lifetime)
+            if not verdict.ok or verdict.role < required:
+                return self._challenge(endpoint, stale=verdict.stale)
+        key = endpoint.prefix + path
+        unit.counters[key] += 1
+        fault = unit.faults.take(key)
+        if fault is not None:
+            if fault.kind in faults.AUTH_KINDS:
+                return self._challenge(endpoint, stale=fault.kind == "stale_nonce")
+            if fault.kind == "reboot":
+                unit.reboot()
+            response = await faults.answer(fault, request)
+            if response is not None:
+                return response
+        return route.answer(endpoint, args, problem)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def _bind(self, port: int) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.options.listen else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.options.listen, port))
+        except OSError:
+            sock.close()
+            raise
+        sock.setblocking(False)
+        return sock
+
+    def _bind_preferred(self, preferred: int) -> socket.socket:
+        """With --base-port 0, a restarted twin gets its old ports back when they are free."""
+        if preferred:
+            try:
+                return self._bind(preferred)
+            except OSError:
+                pass
+        return self._bind(0)
+
+    def _sockets(self) -> list[tuple[Endpoint, socket.socket]]:
+        bound = []
+        base = self.options.base_port
+        for unit in self.units:
+            saved = (self.store.load(unit) or {}) if self.store else {}
+            unit.load_state(saved)
+            ports = saved.get("ports", {}) if saved.get("mac") == unit.q6000.mac else {}
+            for offset, endpoint in enumerate((unit.q6000, unit.ptz)):
+                if base:
+                    sock = self._bind(base + 2 * unit.index + offset)
+                else:
+                    sock = self._bind_preferred(int(ports.get(endpoint.kind, 0) or 0))
+                endpoint.port = sock.getsockname()[1]
+                self.by_port[endpoint.port] = endpoint
+                bound.append((endpoint, sock))
+            if self.store and ports != {"q6000": unit.q6000.port, "ptz": unit.ptz.port}:
+                self.store.save(unit)
+        return bound
+
+    def _ssl_context(self):
+        if not self.options.tls:
+            return None
+        from .tls import server_context
+
+        inv, state_dir = self.options.inventory, self.options.state_dir
+        self.ca_path = Path(f"{inv}.ca.pem") if inv else state_dir / "ca.pem"  # type: ignore[operator]
+        return server_context(state_dir, self.ca_path.resolve(), self.options.listen)
+
+    async def start(self) -> None:
+        bound = self._sockets()
+        ssl_context = self._ssl_context()
+        apps = {}
+        for kind in ("q6000", "ptz"):
+            app = web.Application()
+            app.router.add_route("*", "/{tail:.*}", self.handle)
+            runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+            await runner.setup()
+            self.runners.append(runner)
+            apps[kind] = runner
+        for endpoint, sock in bound:
+            unit = endpoint.unit
+            site = CountingSite(apps[endpoint.kind], sock, on_connect=lambda u=unit: _connected(u),
+                                ssl_context=ssl_context if endpoint.kind == "q6000" else None, backlog=512)
+            await site.start()
+        if self.options.inventory:
+            ca = self.ca_path.resolve() if self.ca_path else None
+            inventory.write(self.options.inventory, self.units, tls=self.options.tls, ca_path=ca)
+
+    async def stop(self) -> None:
+        for runner in self.runners:
+            await runner.cleanup()
+        self.runners.clear()
+
+
+def _connected(unit: Unit) -> None:
+    unit.connections += 1
+
+
+async def serve(options: Options) -> None:
+    fleet = Fleet(options)
+    await fleet.start()
+    inv = str(options.inventory.resolve()) if options.inventory else None
+    sys.stdout.write("READY " + json.dumps({"units": len(fleet.units), "inventory": inv}) + "\n")
+    sys.stdout.flush()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await fleet.stop()
