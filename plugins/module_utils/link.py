@@ -28,7 +28,7 @@ ARGUMENT_SPEC = dict(
     rtsp_port=dict(type="int"),
     remote_username=dict(type="str"),
     remote_password=dict(type="str", no_log=True),
-    update_password=dict(type="str", default="on_failure", choices=["on_failure", "always", "never"]),
+    update_password=dict(type="str", default="on_failure", choices=["on_failure", "always", "never"], no_log=False),
     wait_for_connection=dict(type="bool", default=False),
     wait_timeout=dict(type="float", default=60.0),
 )

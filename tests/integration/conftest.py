@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+"""Integration tests: real ansible-playbook runs against the device twin over HTTP."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.emulator.process import Twin
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+COLLECTIONS = REPO / ".venv" / "collections"
+BIN = Path(sys.executable).parent
+
+CONNECTION_DEFAULTS = {
+    "hostname": "{{ ansible_host }}",
+    "port": "{{ q6000_port }}",
+    "use_https": "{{ q6000_use_https }}",
+    "validate_certs": "{{ q6000_validate_certs }}",
+    "ca_path": "{{ q6000_ca_path }}",
+    "username": "{{ q6000_username }}",
+    "password": "{{ q6000_password }}",
+}
+
+
+@dataclass
+class Run:
+    """The outcome of one ansible-playbook run."""
+
+    rc: int
+    stdout: str
+    stderr: str
+    records: list = field(default_factory=list)
+
+    def results(self, task=None, host=None):
+        return [r for r in self.records if (task is None or r["task"] == task) and (host is None or r["host"] == host)]
+
+    def result(self, task, host):
+        found = self.results(task, host)
+        assert len(found) == 1, "expected one result of %r on %s, got %d:\n%s" % (task, host, len(found), self.stdout)
+        return found[0]["result"]
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+
+def play(tasks, hosts="q6000", defaults=None, **play_keys):
+    """A one-play playbook whose modules get the connection through the action group's module_defaults."""
+    body = {"name": "test", "hosts": hosts, "gather_facts": False,
+            "module_defaults": {"group/vapix.q6000.vapix": dict(CONNECTION_DEFAULTS, **(defaults or {}))},
+            "tasks": tasks}
+    body.update(play_keys)
+    return [body]
+
+
+class Runner:
+    """Runs playbooks with the collection from this checkout and the test callback enabled."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.count = itertools.count()
+
+    def __call__(self, playbook, inventory, *, limit=None, check=False, diff=False, verbosity=0,
+                 extra_vars=None, env=None, args=(), timeout=600):
+        n = next(self.count)
+        path = self.workdir / ("playbook-%d.yml" % n)
+        if isinstance(playbook, (list, dict)):
+            path.write_text(yaml.safe_dump(playbook, sort_keys=False))
+        else:
+            path = Path(playbook)
+        records = self.workdir / ("records-%d.jsonl" % n)
+        command = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(path)]
+        if limit:
+            command += ["--limit", limit]
+        if check:
+            command.append("--check")
+        if diff:
+            command.append("--diff")
+        if verbosity:
+            command.append("-" + "v" * verbosity)
+        if extra_vars:
+            command += ["-e", json.dumps(extra_vars)]
+        command += list(args)
+        environment = dict(os.environ)
+        environment.update({
+            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+            "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
+            "ANSIBLE_CALLBACKS_ENABLED": "record_results",
+            "RECORD_RESULTS_FILE": str(records),
+            "ANSIBLE_HOST_KEY_CHECKING": "False",
+            "ANSIBLE_RETRY_FILES_ENABLED": "False",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_LOCAL_TEMP": str(self.workdir / "tmp"),
+            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+            "PATH": "%s:%s" % (BIN, os.environ.get("PATH", "")),
+        })
+        environment.update(env or {})
+        done = subprocess.run(command, cwd=self.workdir, env=environment, capture_output=True, text=True,
+                              timeout=timeout)
+        lines = records.read_text().splitlines() if records.exists() else []
+        return Run(done.returncode, done.stdout, done.stderr, [json.loads(line) for line in lines])
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("integration")
+
+
+@pytest.fixture(scope="module")
+def ansible(workdir):
+    return Runner(workdir)
+
+
+@pytest.fixture(scope="module")
+def twin(workdir):
+    """A fleet for one test module; each test takes fresh units from it with `unit`."""
+    with Twin(units=24, workdir=workdir / "twin") as fleet:
+        fleet.unused = iter(sorted(fleet.hosts))
+        yield fleet
+
+
+@pytest.fixture
+def unit(twin):
+    """A unit no other test of this module has touched."""
+    return next(twin.unused)
+
+
+def device(twin, host, cgi, account="root", **params):
+    """A direct VAPIX request to a unit (as another client, or an operator in the web page, would make)."""
+    import requests
+    from requests.auth import HTTPDigestAuth
+
+    hostvars = twin.hosts[host]
+    if cgi.startswith("ptz:"):
+        url = "http://%s:%s/axis-cgi/%s" % (hostvars["q6000_remote_host"], hostvars["q6000_remote_http_port"], cgi[4:])
+        auth = HTTPDigestAuth(hostvars["q6000_remote_username"], hostvars["q6000_remote_password"])
+    else:
+        scheme = "https" if hostvars["q6000_use_https"] else "http"
+        url = "%s://%s:%s/axis-cgi/%s" % (scheme, hostvars["ansible_host"], hostvars["q6000_port"], cgi)
+        users = {"root": ("q6000_username", "q6000_password"), "operator": ("q6000_operator_username", "q6000_operator_password"),
+                 "viewer": ("q6000_viewer_username", "q6000_viewer_password")}
+        user, password = users[account]
+        auth = HTTPDigestAuth(hostvars[user], hostvars[password])
+    response = requests.post(url, data=params, auth=auth, timeout=10, verify=hostvars.get("q6000_ca_path") or True)
+    response.raise_for_status()
+    return response.text
+
+
+def truth_points(twin, host, camera, pixels=((-0.7, 0.55), (0.65, 0.5), (0.6, -0.6), (-0.55, -0.5), (0.05, 0.1))):
+    """Points as an operator would measure them: the PTZ's true pan/tilt for each pixel."""
+    points = []
+    for x, y in pixels:
+        pan, tilt = twin.truth(host, camera, x, y)
+        points.append({"x": x, "y": y, "pan": round(pan, 4), "tilt": round(tilt, 4)})
+    return points
+
+
+def secrets_of(twin, host):
+    hostvars = twin.hosts[host]
+    return [hostvars[k] for k in ("q6000_password", "q6000_remote_password", "q6000_operator_password",
+                                  "q6000_viewer_password")]

@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+"""vapix.q6000.calibration_facts against the twin: what it reports and how few requests it takes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.conftest import device, play
+
+FACTS = {"name": "facts", "vapix.q6000.calibration_facts": {}, "register": "facts"}
+
+
+def facts_task(**options):
+    return {"name": "facts", "vapix.q6000.calibration_facts": options, "register": "facts"}
+
+
+def test_all_facts_of_a_factory_unit(ansible, twin, unit):
+    run = ansible(play([facts_task(), {"name": "show", "ansible.builtin.debug": {"var": "ansible_facts.q6000"}}]),
+                  twin.inventory_path, limit=unit)
+    assert run.rc == 0, run.output
+    facts = run.result("facts", unit)["ansible_facts"]["q6000"]
+    assert facts["gathered_subsets"] == ["device", "connection", "calibration"]
+    assert facts["model"] == "Q6000-E"
+    assert facts["brand"] == "AXIS"
+    assert facts["firmware"] == "6.50.1"
+    assert facts["heads"] == 4
+    assert facts["apis"] == {"remote_camera_control": True, "pt_remote_calibration": True}
+    assert facts["schema_versions"]["remote_camera_control"] == [{"version": "1.0", "deprecated": False}]
+    assert facts["schema_versions"]["pt_remote_calibration"] == [{"version": "1.0", "deprecated": False}]
+    assert facts["link"]["discovery_mode"] == "auto"
+    assert facts["link"]["http_port"] == twin.hosts[unit]["q6000_remote_http_port"]
+    assert facts["link_status"]["code"] == 3
+    assert facts["link_status"]["description"] == "Not authorized"
+    assert facts["remote_url"] == "http://127.0.0.1:%s/" % twin.hosts[unit]["q6000_remote_http_port"]
+    assert facts["calibrated"] == [{"camera": c, "calibrated": False} for c in (1, 2, 3, 4)]
+    assert facts["calibrated_heads"] == []
+    assert facts["session"] is None
+    shown = run.result("show", unit)
+    assert shown["ansible_facts.q6000"]["model"] == "Q6000-E"
+
+
+@pytest.mark.parametrize("subset, requests", [
+    (["device"], {"/axis-cgi/param.cgi": 1, "/axis-cgi/remotecameracontrol/schemaversions.cgi": 1,
+                  "/axis-cgi/ptremotecalibration/schemaversions.cgi": 1}),
+    (["connection"], {"/axis-cgi/remotecameracontrol/getvapixparams.cgi": 1,
+                      "/axis-cgi/remotecameracontrol/getvapixstatus.cgi": 1,
+                      "/axis-cgi/remotecameracontrol/getremoteurl.cgi": 1}),
+    (["calibration"], {"/axis-cgi/ptremotecalibration/iscalibrated.cgi": 1,
+                       "/axis-cgi/ptremotecalibration/getinformation.cgi": 1}),
+])
+def test_each_subset_asks_only_what_it_needs(ansible, twin, unit, subset, requests):
+    twin.reset(unit)
+    run = ansible(play([facts_task(gather_subset=subset)]), twin.inventory_path, limit=unit)
+    assert run.rc == 0, run.output
+    assert run.result("facts", unit)["ansible_facts"]["q6000"]["gathered_subsets"] == subset
+    counters = twin.counters(unit)
+    assert counters["cgi"] == requests
+    assert counters["unauthorized"] <= 1
+
+
+def test_an_open_session_is_reported(ansible, twin, unit):
+    device(twin, unit, "ptremotecalibration/start.cgi", camera=3)
+    device(twin, unit, "ptremotecalibration/selecttarget.cgi", x=0.25, y=-0.5)
+    try:
+        run = ansible(play([facts_task(gather_subset=["calibration"])]), twin.inventory_path, limit=unit)
+        assert run.rc == 0, run.output
+        session = run.result("facts", unit)["ansible_facts"]["q6000"]["session"]
+        assert session == {"camera": 3, "current_target": {"x": 0.25, "y": -0.5}}
+    finally:
+        device(twin, unit, "ptremotecalibration/abort.cgi")
+
+
+def test_a_viewer_reads_the_device_but_not_the_link(ansible, twin, unit):
+    viewer = {"username": "{{ q6000_viewer_username }}", "password": "{{ q6000_viewer_password }}"}
+    ok = ansible(play([facts_task(gather_subset=["device"])], defaults=viewer), twin.inventory_path, limit=unit)
+    assert ok.rc == 0, ok.output
+    refused = ansible(play([facts_task(gather_subset=["connection"])], defaults=viewer), twin.inventory_path,
+                      limit=unit)
+    assert refused.rc != 0
+    message = refused.result("facts", unit)["msg"]
+    assert "getvapixparams.cgi on 127.0.0.1" in message
+    assert "HTTP 401" in message and "'viewer'" in message and "administrator role" in message
+    assert twin.hosts[unit]["q6000_viewer_password"] not in refused.output
+
+
+def test_a_wrong_password_is_a_clear_401(ansible, twin, unit):
+    run = ansible(play([facts_task(gather_subset=["calibration"])], defaults={"password": "wrong"}),
+                  twin.inventory_path, limit=unit)
+    assert run.rc != 0
+    assert "HTTP 401: the device refused the account 'root'" in run.result("facts", unit)["msg"]
+
+
+def test_check_mode_reads_facts_too(ansible, twin, unit):
+    run = ansible(play([facts_task(gather_subset=["calibration"])]), twin.inventory_path, limit=unit, check=True)
+    assert run.rc == 0, run.output
+    assert run.result("facts", unit)["ansible_facts"]["q6000"]["calibrated_heads"] == []
