@@ -1,0 +1,44 @@
+"""Fixtures of the release tests: the collection built and installed as users get it, and the twin."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from tests.release.helpers import BIN, FQCN, ROOT, TWIN_HELPER, ansible_env, run
+
+
+@pytest.fixture(scope="session")
+def tarball(tmp_path_factory) -> pathlib.Path:
+    """`ansible-galaxy collection build` of the source tree, with its caches and environments in place."""
+    out = tmp_path_factory.mktemp("dist")
+    result = run([BIN / "ansible-galaxy", "collection", "build", "--output-path", out, ROOT])
+    assert result.returncode == 0, result.stdout + result.stderr
+    (built,) = out.glob("*.tar.gz")
+    return built
+
+
+@pytest.fixture(scope="session")
+def installed(tarball, tmp_path_factory) -> pathlib.Path:
+    """The tarball installed into an empty collections path; returns that path."""
+    path = tmp_path_factory.mktemp("collections")
+    result = run([BIN / "ansible-galaxy", "collection", "install", "--offline", "-p", path, tarball],
+                 env=ansible_env(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return path
+
+
+@pytest.fixture(scope="session")
+def installed_dir(installed) -> pathlib.Path:
+    """The installed collection's own folder."""
+    return installed.joinpath("ansible_collections", *FQCN.split("."))
+
+
+@pytest.fixture
+def twin_factory(tmp_path):
+    """The twin's process helper; the tests that need it are skipped, naming it, until it exists."""
+    if not TWIN_HELPER.exists():
+        pytest.skip(f"awaits the twin's helper {TWIN_HELPER.relative_to(ROOT)}")
+    from tests.emulator.process import Twin  # pylint: disable=import-outside-toplevel
+    return lambda units=1, **kwargs: Twin(units, workdir=tmp_path / "twin", **kwargs)
