@@ -11,6 +11,7 @@ import hashlib
 import ipaddress
 import math
 import time
+import weakref
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Callable
@@ -152,6 +153,7 @@ class Unit:
         self.counters: Counter = Counter()
         self.unauthorized = 0
         self.connections = 0
+        self._seen: weakref.WeakSet = weakref.WeakSet()
         self.faults = FaultTable()
 
     # -- the link -------------------------------------------------------------------------
@@ -220,11 +222,17 @@ class Unit:
         self.link = Link()
         self.link_changed = -math.inf
         self.physics.mount = self.factory_mount
-        self.motion.stop()
-        self.motion.home()
+        self.motion.reset()
         self.persist()
 
+    def saw_connection(self, transport: object) -> None:
+        """Count a TCP connection at its first VAPIX request (control-only connections are not)."""
+        if transport is not None and transport not in self._seen:
+            self._seen.add(transport)
+            self.connections += 1
+
     def reset_counters(self) -> None:
+        """Zero the counters; connections already open are not counted again."""
         self.counters.clear()
         self.unauthorized = 0
         self.connections = 0

@@ -93,6 +93,12 @@ class Motion:
         self._start = self._target = here
         self._duration = 0.0
 
+    def reset(self) -> None:
+        """At home at once, as after a power cycle."""
+        self._start = self._target = (0.0, 0.0)
+        self._duration = 0.0
+        self.zoom = self.limits.min_zoom
+
     def home(self) -> None:
         self.move_to(0.0, 0.0)
         self.zoom = self.limits.min_zoom

@@ -125,29 +125,6 @@ async def read_arguments(request: web.Request) -> dict[str, str]:
     return args
 
 
-class CountingSite(web.SockSite):
-    """A SockSite that tells its endpoint about every TCP connection it accepts."""
-
-    __slots__ = ("_on_connect",)
-
-    def __init__(self, runner: web.BaseRunner, sock: socket.socket, on_connect: Callable[[], None],
-                 **kwargs) -> None:
-        super().__init__(runner, sock, **kwargs)
-        self._on_connect = on_connect
-
-    async def start(self) -> None:
-        await web.BaseSite.start(self)
-        server = self._runner.server
-        assert server is not None
-
-        def factory():
-            self._on_connect()
-            return server()
-
-        self._server = await asyncio.get_running_loop().create_server(
-            factory, sock=self._sock, ssl=self._ssl_context, backlog=self._backlog)
-
-
 class Fleet:
     """All units of this process, their sockets and the two apps that serve them."""
 
@@ -182,6 +159,7 @@ class Fleet:
         path = request.raw_path.partition("?")[0]
         if endpoint.kind == "q6000" and (path == "/emulator" or path.startswith("/emulator/")):
             return await control.handle(unit, request)
+        unit.saw_connection(request.transport)
         route = (Q6000_ROUTES if endpoint.kind == "q6000" else PTZ_ROUTES).get(path)
         if route is None:
             return web.Response(status=404, text="404 Not Found\n", content_type="text/plain")
@@ -278,9 +256,8 @@ class Fleet:
             self.runners.append(runner)
             apps[kind] = runner
         for endpoint, sock in bound:
-            unit = endpoint.unit
-            site = CountingSite(apps[endpoint.kind], sock, on_connect=lambda u=unit: _connected(u),
-                                ssl_context=ssl_context if endpoint.kind == "q6000" else None, backlog=512)
+            site = web.SockSite(apps[endpoint.kind], sock, backlog=512,
+                                ssl_context=ssl_context if endpoint.kind == "q6000" else None)
             await site.start()
         if self.options.inventory:
             ca = self.ca_path.resolve() if self.ca_path else None
@@ -290,10 +267,6 @@ class Fleet:
         for runner in self.runners:
             await runner.cleanup()
         self.runners.clear()
-
-
-def _connected(unit: Unit) -> None:
-    unit.connections += 1
 
 
 async def serve(options: Options) -> None:
