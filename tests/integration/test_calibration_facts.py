@@ -70,16 +70,15 @@ def test_an_open_session_is_reported(ansible, twin, unit):
         device(twin, unit, "ptremotecalibration/abort.cgi")
 
 
-def test_a_viewer_reads_the_device_but_not_the_link(ansible, twin, unit):
+@pytest.mark.parametrize("subset, cgi", [(["device"], "ptremotecalibration/schemaversions.cgi"),
+                                         (["connection"], "remotecameracontrol/getvapixparams.cgi")])
+def test_a_viewer_is_told_which_role_a_cgi_needs(ansible, twin, unit, subset, cgi):
     viewer = {"username": "{{ q6000_viewer_username }}", "password": "{{ q6000_viewer_password }}"}
-    ok = ansible(play([facts_task(gather_subset=["device"])], defaults=viewer), twin.inventory_path, limit=unit)
-    assert ok.rc == 0, ok.output
-    refused = ansible(play([facts_task(gather_subset=["connection"])], defaults=viewer), twin.inventory_path,
-                      limit=unit)
+    refused = ansible(play([facts_task(gather_subset=subset)], defaults=viewer), twin.inventory_path, limit=unit)
     assert refused.rc != 0
     message = refused.result("facts", unit)["msg"]
-    assert "getvapixparams.cgi on 127.0.0.1" in message
-    assert "HTTP 401" in message and "'viewer'" in message and "administrator role" in message
+    assert message.startswith("%s on 127.0.0.1: HTTP 401" % cgi)
+    assert "'viewer'" in message and "administrator role" in message
     assert twin.hosts[unit]["q6000_viewer_password"] not in refused.output
 
 

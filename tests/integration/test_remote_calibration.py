@@ -31,8 +31,13 @@ def centre_error(twin, unit, camera, x, y):
     """Degrees between where the PTZ goes for pixel (x, y) of a head and where that pixel truly looks."""
     from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angular_distance
 
-    device(twin, unit, "com/ptz.cgi", camera=camera, center="%d,%d" % ((x + 1) / 2 * 1920, (1 - y) / 2 * 1080))
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 15
+    while twin.state(unit)["status"] != 0:
+        assert time.monotonic() < deadline, "the link did not come up"
+        time.sleep(0.2)
+    answer = device(twin, unit, "com/ptz.cgi", camera=camera, imagewidth=19200, imageheight=10800,
+                    center="%d,%d" % (round((x + 1) / 2 * 19200), round((1 - y) / 2 * 10800)))
+    assert not answer.startswith("Error"), answer
     last = None
     while time.monotonic() < deadline:
         time.sleep(0.2)

@@ -35,6 +35,8 @@ class CallbackModule(CallbackBase):
             "status": status,
             "result": json.loads(self._dump_results(result._result, indent=None)),
         }
+        if "diff" in result._result:
+            entry["result"]["diff"] = json.loads(json.dumps(result._result["diff"], default=str))
         with open(path, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(entry) + "\n")
 
