@@ -18,8 +18,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOST_KEY_CHECKING := False
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv venv312 test suites gates sanity units lint changelog release matrix-py312 sanity-py312 \
-	test-twin test-unit test-integration demo bench twin clean
+.PHONY: venv venv312 test suites gates sanity units lint changelog release matrix-py312 suites-py312 \
+	sanity-py312 test-twin test-unit test-integration demo bench twin clean
 
 # Main environment: Python 3.11, ansible-core 2.19, every tool; the collection linked where Ansible finds it.
 venv: $(STAMP)
@@ -73,14 +73,17 @@ changelog: venv
 release: venv
 	$(BIN)/python -m pytest -n 2 tests/release
 
-# The newest supported pair: ansible-core 2.21 on Python 3.12, unit and integration suites and sanity.
-matrix-py312: venv312
+# The newest supported pair: ansible-core 2.21 on Python 3.12. Its tools come first on PATH, so the
+# suites' ansible-playbook runs are 2.21's too.
+matrix-py312: suites-py312 sanity-py312
+
+suites-py312: venv312
 	PATH=$(CURDIR)/$(BIN312):$$PATH $(BIN312)/python -m pytest -n 2 tests/unit tests/integration
-	$(MAKE) sanity-py312
 
 sanity-py312: venv312
 	PATH=$(CURDIR)/$(BIN312):$$PATH $(BIN312)/python $(ANSIBLE_TEST) sanity --venv --python 3.12 --color no
 
+# One suite at a time, while working on it.
 test-twin: venv
 	$(BIN)/python -m pytest -n 2 tests/twin
 
@@ -90,14 +93,18 @@ test-unit: venv
 test-integration: venv
 	$(BIN)/python -m pytest -n 2 tests/integration
 
+# What a user sees: playbooks against a twin fleet (README.md).
 demo: venv
 	$(BIN)/python -m tests.demo
 
+# Fleet-speed measurements against the twin.
 bench: venv
 	$(BIN)/python -m tests.bench
 
+# A twin fleet in the foreground, for trying playbooks by hand.
 twin: venv
 	$(BIN)/python -m tests.emulator --units 3 --inventory .twin/inventory.yml
 
+# Back to a fresh checkout (ansible-test's own cache under ~/.ansible stays).
 clean:
 	rm -rf $(VENV) .twin .pytest_cache .ansible dist tests/output
