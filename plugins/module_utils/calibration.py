@@ -11,8 +11,6 @@ head keeps its previously saved calibration.
 from __future__ import annotations
 
 import math
-import time
-from urllib.parse import urlsplit
 
 from ansible_collections.vapix.q6000.plugins.module_utils.common import (
     ValidationError,
@@ -21,10 +19,10 @@ from ansible_collections.vapix.q6000.plugins.module_utils.common import (
 from ansible_collections.vapix.q6000.plugins.module_utils.facts import read_calibrated, read_session
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angular_distance, fit, wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.link import read_remote_url
+from ansible_collections.vapix.q6000.plugins.module_utils.ptz import position, ptz_client, settled_position
 from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
     PT_REMOTE_CALIBRATION,
     DeviceError,
-    VapixClient,
     VapixError,
 )
 
@@ -51,8 +49,6 @@ ARGUMENT_SPEC = dict(
 DEVICE_MIN_POINTS = 3
 SAME_PIXEL = 1e-3  # normalized units: about one pixel of a 1920x1080 head
 LINE_SPREAD = 0.02  # normalized units: points closer than this to one line do not fix roll and field of view
-SETTLE_INTERVAL = 0.15
-SETTLE_TIMEOUT = 15.0
 
 
 class CalibrationFailed(VapixError):
@@ -147,18 +143,6 @@ def _check_limits(heads, limits):
                                       % (at, point["pan"], limits["MinPan"], limits["MaxPan"]))
 
 
-def ptz_client(client, params, remote_url):
-    """A client for the PTZ, at the URL the Q6000-E itself uses to reach it."""
-    parts = urlsplit(remote_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise VapixError("the device reports no usable PTZ URL (%r)" % remote_url,
-                         cgi="remotecameracontrol/getremoteurl.cgi", host=client.host)
-    return VapixClient(parts.hostname, port=parts.port, use_https=parts.scheme == "https",
-                       validate_certs=params["validate_certs"], ca_path=params.get("ca_path"),
-                       username=params["remote_username"], password=params["remote_password"],
-                       timeout=params["timeout"], retries=params["retries"])
-
-
 # --- sessions ---------------------------------------------------------------------------------------------
 
 def _start(client, camera, abort_ongoing):
@@ -242,30 +226,6 @@ def calibrate_head(client, index, head, abort_ongoing):
 
 # --- drift ------------------------------------------------------------------------------------------------
 
-def _position(ptz):
-    values = ptz.ptz({"query": "position"}, write=False)
-    try:
-        return float(values["pan"]), float(values["tilt"]), float(values.get("zoom", 1))
-    except (KeyError, TypeError, ValueError):
-        raise VapixError("query=position gave no pan/tilt", cgi="com/ptz.cgi", host=ptz.host)
-
-
-def _settled_position(ptz):
-    """The PTZ's position once two reads in a row agree: the device answers before the PTZ arrives."""
-    deadline = time.monotonic() + SETTLE_TIMEOUT
-    time.sleep(SETTLE_INTERVAL)
-    last = _position(ptz)
-    while True:
-        time.sleep(SETTLE_INTERVAL)
-        now = _position(ptz)
-        if abs(wrap180(now[0] - last[0])) < 0.01 and abs(now[1] - last[1]) < 0.01:
-            return now
-        if time.monotonic() > deadline:
-            raise VapixError("the PTZ did not come to rest within %ss" % SETTLE_TIMEOUT,
-                             cgi="com/ptz.cgi", host=ptz.host)
-        last = now
-
-
 def _resolution(client, cameras):
     groups = ["Image.I%d.Appearance.Resolution" % (camera - 1) for camera in cameras]
     values = client.param_list(*groups)
@@ -288,7 +248,7 @@ def measure_drift(client, ptz, camera, points, size):
         py = int(round((1.0 - point["y"]) / 2.0 * height))
         client.ptz({"camera": camera, "center": "%d,%d" % (px, py), "imagewidth": width, "imageheight": height},
                    write=True)
-        pan, tilt, _zoom = _settled_position(ptz)
+        pan, tilt, _zoom = settled_position(ptz)
         errors.append(round(angular_distance(pan, tilt, wrap180(point["pan"]), point["tilt"]), 3))
     return errors
 
@@ -381,7 +341,7 @@ def run(client, params, check_mode):
 def _measure(client, ptz, to_measure, results, tolerance):
     """Drift of each calibrated head; the PTZ goes back where it was, whatever happens."""
     sizes = _resolution(client, [head["camera"] for _h, head in to_measure])
-    home = _position(ptz)
+    home = position(ptz)
     try:
         for h, head in to_measure:
             entry = results[h]

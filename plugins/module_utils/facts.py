@@ -7,16 +7,21 @@ from __future__ import annotations
 
 from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError
 from ansible_collections.vapix.q6000.plugins.module_utils.link import read_params, read_remote_url, read_status
+from ansible_collections.vapix.q6000.plugins.module_utils.ptz import ptz_client, settled_position
 from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
     PT_REMOTE_CALIBRATION,
     REMOTE_CAMERA_CONTROL,
     DeviceError,
 )
 
-SUBSETS = ("device", "connection", "calibration")
+SUBSETS = ("device", "connection", "calibration", "ptz")
+# `all` leaves out ptz: it needs the PTZ's own account and waits for the PTZ to be at rest.
+ALL = ("device", "connection", "calibration")
 
 ARGUMENT_SPEC = dict(
     gather_subset=dict(type="list", elements="str", default=["all"]),
+    remote_username=dict(type="str"),
+    remote_password=dict(type="str", no_log=True),
 )
 
 # One param.cgi request carries every identity parameter.
@@ -34,14 +39,17 @@ def subsets_of(gather_subset):
         if name not in SUBSETS + ("all",):
             raise ValidationError("gather_subset: %r is not one of all, %s" % (item, ", ".join(SUBSETS)))
         target = excluded if negate else wanted
-        target.update(SUBSETS if name == "all" else (name,))
+        target.update(ALL if name == "all" else (name,))
     if not wanted and excluded:
-        wanted = set(SUBSETS)
+        wanted = set(ALL)
     return [name for name in SUBSETS if name in wanted - excluded]
 
 
 def validate(params):
-    subsets_of(params.get("gather_subset"))
+    if "ptz" in subsets_of(params.get("gather_subset")) and not (params.get("remote_username")
+                                                                  and params.get("remote_password")):
+        raise ValidationError("gather_subset: ptz reads the PTZ itself, so it needs remote_username and "
+                              "remote_password (the PTZ's account)")
 
 
 def read_schema_versions(client, api):
@@ -81,7 +89,7 @@ def read_session(client):
     }
 
 
-def _device(client):
+def _device(client, _params):
     values = client.param_list(*DEVICE_GROUPS)
     version = values.get("Properties.API.HTTP.Version")
     apis = {
@@ -107,12 +115,12 @@ def _device(client):
     return facts
 
 
-def _connection(client):
+def _connection(client, _params):
     status = read_status(client)
     return {"link": read_params(client), "link_status": status, "remote_url": read_remote_url(client)}
 
 
-def _calibration(client):
+def _calibration(client, _params):
     calibrated = read_calibrated(client)
     return {
         "calibrated": [{"camera": camera, "calibrated": value} for camera, value in calibrated.items()],
@@ -121,12 +129,18 @@ def _calibration(client):
     }
 
 
-GATHERERS = {"device": _device, "connection": _connection, "calibration": _calibration}
+def _ptz(client, params):
+    with ptz_client(client, params, read_remote_url(client)) as ptz:
+        pan, tilt, zoom = settled_position(ptz)
+    return {"ptz_position": {"pan": pan, "tilt": tilt, "zoom": zoom}}
+
+
+GATHERERS = {"device": _device, "connection": _connection, "calibration": _calibration, "ptz": _ptz}
 
 
 def run(client, params, check_mode):
     subsets = subsets_of(params.get("gather_subset"))
     facts = {"gathered_subsets": subsets}
     for name in subsets:
-        facts.update(GATHERERS[name](client))
+        facts.update(GATHERERS[name](client, params))
     return {"changed": False, "ansible_facts": {"q6000": facts}}

@@ -21,11 +21,19 @@ options:
     description:
       - Which facts to read. V(device) (one C(param.cgi) request plus one C(schemaversions.cgi) per API present),
         V(connection) (parameters, status and URL of the link; needs the administrator role),
-        V(calibration) (calibrated heads and the ongoing session), or V(all).
+        V(calibration) (calibrated heads and the ongoing session), V(ptz) (where the PTZ looks, read from the
+        PTZ itself once it is at rest; needs O(remote_username) and O(remote_password)).
+      - V(all) is V(device), V(connection) and V(calibration).
       - A name prefixed with C(!) is left out, as with M(ansible.builtin.setup).
     type: list
     elements: str
     default: [all]
+  remote_username:
+    description: Account on the PTZ, for the V(ptz) subset. The PTZ is reached at the URL the Q6000-E reports.
+    type: str
+  remote_password:
+    description: Password of O(remote_username). Never logged or returned.
+    type: str
 extends_documentation_fragment:
   - vapix.q6000.vapix
   - vapix.q6000.vapix.action_group
@@ -64,12 +72,21 @@ EXAMPLES = r"""
       ansible.builtin.debug:
         msg: "{{ inventory_hostname }}: heads {{ ansible_facts.q6000.calibrated | rejectattr('calibrated') | map(attribute='camera') | list }} are not calibrated"
 
-- name: Only the calibration state, with a viewer-level read of nothing else
+- name: Only the calibration state
   vapix.q6000.calibration_facts:
     hostname: 192.0.2.10
     username: root
     password: "{{ vault_q6000_password }}"
     gather_subset: [calibration]
+
+- name: Where the PTZ looks now (after an operator aimed it)
+  vapix.q6000.calibration_facts:
+    hostname: 192.0.2.10
+    username: root
+    password: "{{ vault_q6000_password }}"
+    gather_subset: [ptz]
+    remote_username: root
+    remote_password: "{{ vault_ptz_password }}"
 """
 
 RETURN = r"""
@@ -156,6 +173,11 @@ ansible_facts:
           type: dict
           returned: with the calibration subset
           sample: {camera: 2, current_target: {x: 0.75, y: 0.25}}
+        ptz_position:
+          description: Pan and tilt (degrees) and zoom of the PTZ, once it is at rest.
+          type: dict
+          returned: with the ptz subset
+          sample: {pan: 51.2891, tilt: -16.1914, zoom: 1.0}
 """
 
 from ansible_collections.vapix.q6000.plugins.module_utils import facts

@@ -55,3 +55,12 @@ def test_gather_subset(subset, expected):
 def test_unknown_subset():
     with pytest.raises(ValidationError, match="^gather_subset: 'hardware'"):
         subsets_of(["hardware"])
+
+
+def test_ptz_is_asked_by_name_and_needs_the_ptz_account():
+    from ansible_collections.vapix.q6000.plugins.module_utils.facts import validate
+
+    assert subsets_of(["all", "ptz"]) == ["device", "connection", "calibration", "ptz"]
+    with pytest.raises(ValidationError, match="^gather_subset: ptz .* needs remote_username and remote_password"):
+        validate({"gather_subset": ["ptz"], "remote_username": "root", "remote_password": None})
+    validate({"gather_subset": ["ptz"], "remote_username": "root", "remote_password": "pw"})
