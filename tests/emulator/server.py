@@ -270,16 +270,16 @@ class Fleet:
 
 
 async def serve(options: Options) -> None:
-    fleet = Fleet(options)
-    await fleet.start()
-    inv = str(options.inventory.resolve()) if options.inventory else None
-    sys.stdout.write("READY " + json.dumps({"units": len(fleet.units), "inventory": inv}) + "\n")
-    sys.stdout.flush()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    fleet = Fleet(options)
     try:
+        await fleet.start()
+        inv = str(options.inventory.resolve()) if options.inventory else None
+        sys.stdout.write("READY " + json.dumps({"units": len(fleet.units), "inventory": inv}) + "\n")
+        sys.stdout.flush()
         await stop.wait()
     finally:
         await fleet.stop()

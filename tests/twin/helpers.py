@@ -36,7 +36,7 @@ def stop_twin(twin: Twin) -> None:
     code = twin.stop()
     log = twin.log_text()
     assert "Traceback" not in log, log
-    assert code == 0, f"twin exited with {code}: {log[-2000:]}"
+    assert code in (0, None), f"twin exited with {code}: {log[-2000:]}"
 
 
 class Device:
