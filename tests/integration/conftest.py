@@ -42,7 +42,10 @@ class Run:
     records: list = field(default_factory=list)
 
     def results(self, task=None, host=None):
-        return [r for r in self.records if (task is None or r["task"] == task) and (host is None or r["host"] == host)]
+        """Results of a task (by name, with or without its role's prefix) and host."""
+        return [r for r in self.records
+                if (task is None or r["task"] == task or r["task"].endswith(" : " + task))
+                and (host is None or r["host"] == host)]
 
     def result(self, task, host):
         found = self.results(task, host)
@@ -170,3 +173,18 @@ def secrets_of(twin, host):
     hostvars = twin.hosts[host]
     return [hostvars[k] for k in ("q6000_password", "q6000_remote_password", "q6000_operator_password",
                                   "q6000_viewer_password")]
+
+
+def site_inventory(twin, directory, hosts, cameras=(1, 2, 3, 4)):
+    """A site's inventory folder: the twin's inventory, and host_vars with each unit's measured point sets."""
+    directory.mkdir(parents=True, exist_ok=True)
+    inventory = directory / "inventory.yml"
+    inventory.write_text(twin.inventory_path.read_text())
+    for host in hosts:
+        heads = [{"camera": camera, "points": truth_points(twin, host, camera)} for camera in cameras]
+        (directory / "host_vars").mkdir(exist_ok=True)
+        (directory / "host_vars" / ("%s.yml" % host)).write_text(yaml.safe_dump({"q6000_calibration_heads": heads}))
+    return inventory
+
+
+PLAYBOOKS = REPO / "playbooks"
