@@ -7,7 +7,7 @@ import time
 import pytest
 import xmltodict
 
-from tests.twin.helpers import REMOTE
+from tests.twin.helpers import REMOTE, wait_for
 
 CGIS = ["getvapixparams.cgi", "setvapixparams.cgi", "getvapixstatus.cgi", "getremoteurl.cgi",
         "schemaversions.cgi"]
@@ -44,12 +44,15 @@ def test_remote_mac_is_the_ptz_mac(device):
     assert ptz.text.strip() == "root.Network.eth0.MACAddress=" + params["BaseConnectionParams"]["MACAddress"].upper()
 
 
-def test_status_goes_through_trying_to_ok(device):
+def test_status_goes_through_trying_to_ok(device, twin):
+    twin.settings(device.host, connect_delay=1.0)
+    started = time.monotonic()
     device.success(REMOTE + "setvapixparams.cgi", {"password": device.password("ptz")}, method="POST")
     status = device.success(REMOTE + "getvapixstatus.cgi")
     assert status["BaseConnectionStatus"] == {"StatusCode": "1", "Description": "Trying to connect"}
     assert status["VapixConnectionStatus"]["RTSPStatus"]["StatusCode"] == "1"
-    time.sleep(0.35)
+    wait_for(lambda: device.status() != 1)
+    assert time.monotonic() - started >= 1.0
     status = device.success(REMOTE + "getvapixstatus.cgi")
     ok = {"StatusCode": "0", "Description": "Connection OK"}
     assert status["BaseConnectionStatus"] == ok
