@@ -15,6 +15,8 @@ import pytest
 import yaml
 
 from tests.emulator.process import Twin
+# Re-exported for the test modules: points as an operator measures them, a site folder with them in host_vars.
+from tests.sites import truth_points, write_site as site_inventory  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -160,31 +162,10 @@ def device(twin, host, cgi, account="root", **params):
     return response.text
 
 
-def truth_points(twin, host, camera, pixels=((-0.7, 0.55), (0.65, 0.5), (0.6, -0.6), (-0.55, -0.5), (0.05, 0.1))):
-    """Points as an operator would measure them: the PTZ's true pan/tilt for each pixel."""
-    points = []
-    for x, y in pixels:
-        pan, tilt = twin.truth(host, camera, x, y)
-        points.append({"x": x, "y": y, "pan": round(pan, 4), "tilt": round(tilt, 4)})
-    return points
-
-
 def secrets_of(twin, host):
     hostvars = twin.hosts[host]
     return [hostvars[k] for k in ("q6000_password", "q6000_remote_password", "q6000_operator_password",
                                   "q6000_viewer_password")]
-
-
-def site_inventory(twin, directory, hosts, cameras=(1, 2, 3, 4)):
-    """A site's inventory folder: the twin's inventory, and host_vars with each unit's measured point sets."""
-    directory.mkdir(parents=True, exist_ok=True)
-    inventory = directory / "inventory.yml"
-    inventory.write_text(twin.inventory_path.read_text())
-    for host in hosts:
-        heads = [{"camera": camera, "points": truth_points(twin, host, camera)} for camera in cameras]
-        (directory / "host_vars").mkdir(exist_ok=True)
-        (directory / "host_vars" / ("%s.yml" % host)).write_text(yaml.safe_dump({"q6000_calibration_heads": heads}))
-    return inventory
 
 
 PLAYBOOKS = REPO / "playbooks"
