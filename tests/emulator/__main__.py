@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import sys
 from pathlib import Path
@@ -34,6 +35,12 @@ def parse(argv: list[str] | None = None) -> Options:
                         help="PTZ pan/tilt speed in degrees per second (0: moves at once)")
     parser.add_argument("--log-level", default="WARNING", help="log level on stderr")
     ns = parser.parse_args(argv)
+    try:
+        loopback = ipaddress.ip_address(ns.listen).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        parser.error("--listen must be a loopback address (127.0.0.0/8 or ::1)")
     if ns.units < 1:
         parser.error("--units must be at least 1")
     if not 0 <= ns.base_port <= 65535 - 2 * ns.units:

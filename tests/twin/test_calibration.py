@@ -268,6 +268,8 @@ def test_center_errors(device):
     assert response.text == "Error: no connection to the remote camera\n"
     device.connect()
     assert device.call(PTZ, {"camera": "2", "center": "20,50"}).status_code == 204
+    assert device.call(PTZ, {"camera": "2", "center": "40,50"}, method="POST").status_code == 204
+    assert device.call(PTZ, {"camera": "2", "areazoom": "40,50,100"}, method="POST").status_code == 204
     for args in ({"camera": "5", "center": "1,1"}, {"camera": "2", "center": "1"},
                  {"camera": "2", "center": "2000,1"}, {"camera": "2", "center": "a,b"},
                  {"camera": "2", "areazoom": "1,1,0"}, {"camera": "2"},
