@@ -63,7 +63,7 @@ units: venv
 
 # Roles and playbooks against the production profile (settings in .ansible-lint; never online).
 lint: venv
-	$(BIN)/ansible-lint --offline $(LINT_PATHS)
+	$(BIN)/ansible-lint --offline --nocolor $(LINT_PATHS)
 
 # Changelog fragments must parse, or the release's changelog cannot be generated.
 changelog: venv

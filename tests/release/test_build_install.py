@@ -10,7 +10,7 @@ import warnings
 
 import yaml
 
-from tests.release.helpers import (BIN, FQCN, ROOT, ansible_env, collection_playbook, inventory_hosts,
+from tests.release.helpers import (BIN, FQCN, GALAXY, ROOT, ansible_env, collection_playbook, inventory_hosts,
                                    recap, run)
 
 # What must never ship: VCS data, environments, caches, build and test output.
@@ -30,6 +30,12 @@ def test_tarball_holds_no_caches_environments_or_output(tarball):
         names = archive.getnames()
     assert "MANIFEST.json" in names and "FILES.json" in names
     assert [name for name in names if forbidden(name)] == []
+
+
+def test_tarball_holds_the_readme_galaxy_yml_names(tarball):
+    with tarfile.open(tarball) as archive:
+        names = archive.getnames()
+    assert GALAXY["readme"] in names, f"galaxy.yml names {GALAXY['readme']} as the readme; Galaxy refuses it missing"
 
 
 def test_tarball_holds_every_tracked_file_of_the_content(tarball):
