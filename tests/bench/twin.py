@@ -44,7 +44,7 @@ class Client:
         self.buffer = b""
         self.user, self.password = user, password
         self.nc = 0
-        status, headers, _ = self.get(None)
+        status, headers, _body = self.get(None)
         assert status == 401
         params = parse_auth_params(headers["www-authenticate"][len("Digest "):])
         self.realm, self.nonce = params["realm"], params["nonce"]
@@ -65,9 +65,9 @@ class Client:
         self.sock.sendall((head + "\r\n").encode())
         while b"\r\n\r\n" not in self.buffer:
             self.buffer += self._recv()
-        raw, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        raw, _sep, self.buffer = self.buffer.partition(b"\r\n\r\n")
         lines = raw.decode("latin-1").split("\r\n")
-        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+        headers = {k.strip().lower(): v.strip() for k, _sep, v in (line.partition(":") for line in lines[1:])}
         length = int(headers.get("content-length", "0"))
         while len(self.buffer) < length:
             self.buffer += self._recv()
@@ -83,7 +83,7 @@ class Client:
     def loop(self, deadline: float) -> int:
         done = 0
         while time.monotonic() < deadline:
-            status, _, body = self.get(self.authorization())
+            status, _headers, body = self.get(self.authorization())
             if status != 200 or b"GetStatusSuccess" not in body:
                 raise AssertionError(f"unexpected answer {status}")
             done += 1
@@ -125,7 +125,7 @@ def throughput(twin: Twin) -> tuple[float, float]:
         proc.start()
     barrier.wait(timeout=60)
     cpu_before, started = _cpu_seconds(twin.pid), time.monotonic()
-    counts = [out.get(timeout=SECONDS + 60) for _ in procs]
+    counts = [out.get(timeout=SECONDS + 60) for _proc in procs]
     elapsed = time.monotonic() - started
     cpu = (_cpu_seconds(twin.pid) - cpu_before) / elapsed * 100.0
     for proc in procs:
@@ -136,10 +136,10 @@ def throughput(twin: Twin) -> tuple[float, float]:
 def run() -> list[dict]:
     starts, rates, cpus = [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-twin-") as workdir:
-        for _ in range(RUNS):
+        for _run in range(RUNS):
             starts.append(fleet_start(workdir))
         with Twin(RPS_UNITS, workdir=os.path.join(workdir, "rps"), args=("--ptz-speed", "0")) as twin:
-            for _ in range(RUNS):
+            for _run in range(RUNS):
                 rps, cpu = throughput(twin)
                 rates.append(rps)
                 cpus.append(cpu)

@@ -27,7 +27,7 @@ PTZ_SPECIALS = "&=+#"
 def generate_password(seed: str | int, index: int, account: str) -> str:
     """16 characters from the seed; deterministic so a restarted twin keeps its accounts."""
     rng = random.Random(f"password:{seed}:{index}:{account}")
-    chars = [rng.choice(PASSWORD_ALPHABET) for _ in range(16)]
+    chars = [rng.choice(PASSWORD_ALPHABET) for _index in range(16)]
     chars[rng.randrange(1, 15)] = rng.choice("-_.")
     return "".join(chars)
 
@@ -36,7 +36,7 @@ def generate_ptz_password(seed: str | int, index: int) -> str:
     """Like generate_password, but with `& = + #` and a space inside, so that a client that does
     not form-encode its arguments gets the link wrong in a visible way."""
     rng = random.Random(f"password:{seed}:{index}:ptz-root")
-    inner = [rng.choice(PASSWORD_ALPHABET) for _ in range(9)] + list(PTZ_SPECIALS) + [" "]
+    inner = [rng.choice(PASSWORD_ALPHABET) for _index in range(9)] + list(PTZ_SPECIALS) + [" "]
     rng.shuffle(inner)
     return rng.choice(string.ascii_letters) + "".join(inner) + rng.choice(string.digits)
 
@@ -128,7 +128,7 @@ class Authenticator:
         """Verify an Authorization header. `raw_target` is the request target exactly as sent."""
         if not header:
             return Verdict(None, 0, "no credentials")
-        scheme, _, rest = header.strip().partition(" ")
+        scheme, _sep, rest = header.strip().partition(" ")
         scheme = scheme.lower()
         if scheme == "basic":
             return self._check_basic(rest.strip(), allow_basic)

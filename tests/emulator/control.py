@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 from dataclasses import asdict
 
 from aiohttp import web
@@ -39,7 +40,7 @@ def _number(value: object, name: str, low: float | None = None, high: float | No
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise ControlError(f"{name} must be a number") from None
-    if number != number or (low is not None and number < low) or (high is not None and number > high):
+    if math.isnan(number) or (low is not None and number < low) or (high is not None and number > high):
         raise ControlError(f"{name} out of range")
     return number
 

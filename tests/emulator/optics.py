@@ -206,7 +206,7 @@ def fit(camera: int, points: list[Point], iterations: int = 200) -> Fit:
     res = _residuals(params, points)
     cost = _cost(res)
     damping = 1e-3
-    for _ in range(iterations):
+    for _iteration in range(iterations):
         step = 1e-6
         columns = []
         for k in range(4):

@@ -96,7 +96,7 @@ class Twin:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TwinError(f"twin not ready in time; see {self.log_path}")
-            readable, _, _ = select.select([fd], [], [], remaining)
+            readable = select.select([fd], [], [], remaining)[0]
             if not readable:
                 continue
             chunk = os.read(fd, 4096)

@@ -10,7 +10,7 @@ import ipaddress
 import re
 from dataclasses import replace
 
-from .device import STATUS_TEXT, Link, Unit
+from .device import STATUS_TEXT, Unit
 from .xmlapi import ApiError, check_arguments, element, parse_int, schema_versions_body
 
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

@@ -153,7 +153,7 @@ def strip_ws(text: str) -> str:
     return re.sub(r">\s+<", "><", text.strip())
 
 
-GOOD_POINTS = [(-0.7, 0.5), (0.7, 0.5), (0.0, 0.0), (-0.7, -0.6), (0.7, -0.6), (0.3, 0.2)]
+GOOD_POINTS = ((-0.7, 0.5), (0.7, 0.5), (0.0, 0.0), (-0.7, -0.6), (0.7, -0.6), (0.3, 0.2))
 
 
 def calibrate(device: Device, camera: int, points=GOOD_POINTS, *, off: dict[int, tuple[float, float]] | None = None,

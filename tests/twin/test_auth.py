@@ -19,7 +19,7 @@ STATUS = REMOTE + "getvapixstatus.cgi"
 def curl(*args: str) -> tuple[int, str]:
     out = subprocess.run(["curl", "-s", "-S", "--noproxy", "*", "-w", "\n%{http_code}", *args],
                          capture_output=True, text=True, timeout=30, check=True).stdout
-    body, _, code = out.rpartition("\n")
+    body, _sep, code = out.rpartition("\n")
     return int(code), body
 
 
@@ -48,7 +48,7 @@ def test_curl_digest(device):
     url = device.url(STATUS + "?schemaversion=1")
     code, body = curl("--digest", "-u", f"viewer:{device.password('viewer')}", url)
     assert code == 200 and "<GetStatusSuccess>" in body
-    code, _ = curl("--digest", "-u", "viewer:wrong", url)
+    code, _body = curl("--digest", "-u", "viewer:wrong", url)
     assert code == 401
     code, body = curl("--anyauth", "-u", f"root:{device.password('root')}", "-d", "schemaversion=1",
                       device.url(REMOTE + "getvapixparams.cgi"))
@@ -74,7 +74,7 @@ def test_requests_digest(device, twin, algorithm):
     twin.settings(device.host, digest_algorithm=algorithm)
     auth = HTTPDigestAuth("viewer", device.password("viewer"))
     session = requests.Session()
-    for _ in range(3):
+    for _request in range(3):
         response = session.get(device.url(STATUS), auth=auth)
         assert response.status_code == 200
     assert twin.counters(device.host)["cgi"][STATUS] == 3
@@ -184,11 +184,11 @@ def basic(user: str, password: str) -> dict:
 def test_basic_off_and_on(device, twin):
     headers = basic("viewer", device.password("viewer"))
     assert device.session.get(device.url(STATUS), headers=headers).status_code == 401
-    code, _ = curl("--basic", "-u", f"viewer:{device.password('viewer')}", device.url(STATUS))
+    code, _body = curl("--basic", "-u", f"viewer:{device.password('viewer')}", device.url(STATUS))
     assert code == 401
     twin.settings(device.host, allow_basic=True)
     assert device.session.get(device.url(STATUS), headers=headers).status_code == 200
-    code, _ = curl("--basic", "-u", f"viewer:{device.password('viewer')}", device.url(STATUS))
+    code, _body = curl("--basic", "-u", f"viewer:{device.password('viewer')}", device.url(STATUS))
     assert code == 200
     assert device.session.get(device.url(STATUS), headers=basic("viewer", "wrong")).status_code == 401
     assert device.session.get(device.url(REMOTE + "getvapixparams.cgi"), headers=headers).status_code == 401

@@ -18,7 +18,7 @@ def test_full_session_flow(device):
     assert device.success(CAL + "start.cgi", {"camera": "2"}) is None
     info = device.success(CAL + "getinformation.cgi")
     assert info == {"Camera": "2"}
-    name, _ = device.xml(CAL + "selecttarget.cgi", {"x": "0.75", "y": "0.25"})
+    name, _content = device.xml(CAL + "selecttarget.cgi", {"x": "0.75", "y": "0.25"})
     assert name == "GeneralSuccess"
     info = device.success(CAL + "getinformation.cgi")
     assert info == {"Camera": "2", "CurrentTarget": {"X": "0.75", "Y": "0.25"}}
@@ -122,8 +122,8 @@ def test_52_point_15_degrees_off(device):
     x, y = GOOD_POINTS[3]
     pan, tilt = truth(device, 2, x, y)
     device.success(CAL + "selecttarget.cgi", {"x": x, "y": y})
-    assert device.error(CAL + "ontarget.cgi", {"pan": wrap180(pan + 15 / math.cos(math.radians(tilt))),
-                                                "tilt": tilt}) == 52
+    far_pan = wrap180(pan + 15 / math.cos(math.radians(tilt)))
+    assert device.error(CAL + "ontarget.cgi", {"pan": far_pan, "tilt": tilt}) == 52
     assert device.error(CAL + "ontarget.cgi", {"pan": pan, "tilt": tilt - 15}) == 52
     device.success(CAL + "ontarget.cgi", {"pan": pan, "tilt": tilt})
     assert device.twin.state(device.host)["session"]["points"] == 4
@@ -223,7 +223,7 @@ def test_calibration_recentres_within_a_tenth(device):
     worst = 0.0
     for px, py in [(0, 0), (1920, 1080), (960, 540), (100, 900), (1800, 200), (1500, 700), (480, 300)]:
         assert device.call(PTZ, {"camera": "3", "center": f"{px},{py}"}).status_code == 204
-        pan, tilt, _ = device.position()
+        pan, tilt, _zoom = device.position()
         true_pan, true_tilt = truth(device, 3, 2 * px / 1920 - 1, 1 - 2 * py / 1080)
         if true_tilt <= 20:
             worst = max(worst, angular_distance(pan, tilt, true_pan, true_tilt))
@@ -235,12 +235,12 @@ def test_center_scales_each_axis_of_the_client_image(device):
     device.connect()
     assert device.call(PTZ, {"camera": "1", "center": "160,45", "imagewidth": "640",
                              "imageheight": "360"}).status_code == 204
-    pan, tilt, _ = device.position()
+    pan, tilt, _zoom = device.position()
     true_pan, true_tilt = truth(device, 1, 2 * 160 / 640 - 1, 1 - 2 * 45 / 360)
     assert angular_distance(pan, tilt, true_pan, true_tilt) < 0.1
     assert device.call(PTZ, {"camera": "1", "center": "10,90", "imagewidth": "20",
                              "imageheight": "120"}).status_code == 204
-    pan, tilt, _ = device.position()
+    pan, tilt, _zoom = device.position()
     true_pan, true_tilt = truth(device, 1, 0.0, -0.5)
     assert angular_distance(pan, tilt, true_pan, true_tilt) < 0.1
 
@@ -289,9 +289,9 @@ def test_knock_shifts_truth_and_stored_calibration_drifts(device):
     assert wrap180(after[0] - before[0]) == pytest.approx(3.0, abs=1e-9)
     assert after[1] == pytest.approx(before[1], abs=1e-9)
     assert device.call(PTZ, {"camera": "1", "center": "960,540"}).status_code == 204
-    pan, tilt, _ = device.position()
+    pan, tilt, _zoom = device.position()
     assert angular_distance(pan, tilt, *after) == pytest.approx(3.0 * math.cos(math.radians(after[1])), abs=0.1)
     assert calibrate(device, 1) is None
     assert device.call(PTZ, {"camera": "1", "center": "960,540"}).status_code == 204
-    pan, tilt, _ = device.position()
+    pan, tilt, _zoom = device.position()
     assert angular_distance(pan, tilt, *after) < 0.1

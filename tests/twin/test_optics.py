@@ -50,7 +50,7 @@ def extreme_units():
 
 def nudged(rng, pan, tilt, radius=0.5):
     """A direction at most `radius` degrees from (pan, tilt)."""
-    for _ in range(100):
+    for _attempt in range(100):
         dt = rng.uniform(-radius, radius)
         dp = rng.uniform(-radius, radius) / max(math.cos(math.radians(tilt)), 1e-6)
         candidate = (wrap180(pan + dp), tilt + dt)
@@ -64,7 +64,7 @@ def test_points_near_the_truth_are_always_accepted():
     rng = random.Random(7)
     worst = 0.0
     for camera, physics in extreme_units():
-        for _ in range(6):
+        for _session in range(6):
             chosen = rng.sample([(x, y) for x in GRID for y in GRID], 6)
             points = []
             for x, y in chosen:

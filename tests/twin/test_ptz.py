@@ -63,7 +63,7 @@ def test_moves_take_time(device, twin):
     twin.settings(device.host, ptz_speed=50.0)
     started = time.monotonic()
     move(device, pan=60, tilt=-30)
-    pan, tilt, _ = device.position()
+    pan, tilt, _zoom = device.position()
     assert 0 <= pan < 60 and -30 < tilt <= 0
     if pan > 1:
         assert tilt / pan == pytest.approx(-0.5, abs=0.05)

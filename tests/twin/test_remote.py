@@ -16,7 +16,7 @@ CGIS = ["getvapixparams.cgi", "setvapixparams.cgi", "getvapixstatus.cgi", "getre
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("cgi", CGIS)
 def test_every_cgi_answers_get_and_post(device, cgi, method):
-    name, _ = device.xml(REMOTE + cgi, method=method)
+    name, _content = device.xml(REMOTE + cgi, method=method)
     expected = {"getvapixparams.cgi": "GetVapixParamsSuccess", "setvapixparams.cgi": "GeneralSuccess",
                 "getvapixstatus.cgi": "GetStatusSuccess", "getremoteurl.cgi": "GetRemoteURLSuccess",
                 "schemaversions.cgi": "SchemaVersionSuccess"}[cgi]
@@ -130,8 +130,8 @@ def test_auto_mode_ignores_host(device):
 
 
 def test_manual_mode_host_decides_reachability(device):
-    device.success(REMOTE + "setvapixparams.cgi", {"discoverymode": "manual", "host": "192.0.2.7",
-                                                  "password": device.password("ptz")})
+    device.success(REMOTE + "setvapixparams.cgi", {
+        "discoverymode": "manual", "host": "192.0.2.7", "password": device.password("ptz")})
     base = device.success(REMOTE + "getvapixparams.cgi")["BaseConnectionParams"]
     assert base == {"MACAddress": base["MACAddress"], "Host": "192.0.2.7", "DiscoveryMode": "manual"}
     time.sleep(0.35)
@@ -152,8 +152,8 @@ def test_manual_without_host_keeps_current_host(device):
 def test_ipv6_needs_manual(device):
     assert device.error(REMOTE + "setvapixparams.cgi", {"host": "::1"}) == 20
     assert device.error(REMOTE + "setvapixparams.cgi", {"host": "::1", "discoverymode": "auto"}) == 20
-    device.success(REMOTE + "setvapixparams.cgi", {"host": "::1", "discoverymode": "manual",
-                                                  "password": device.password("ptz")})
+    device.success(REMOTE + "setvapixparams.cgi", {
+        "host": "::1", "discoverymode": "manual", "password": device.password("ptz")})
     base = device.success(REMOTE + "getvapixparams.cgi")["BaseConnectionParams"]
     assert base["Host"] == "::1"
     time.sleep(0.35)

@@ -72,11 +72,14 @@ def test_examples_are_the_seeds():
     if not SEED.exists():
         pytest.skip("seed document not beside the repository")
     text = SEED.read_text()
-    for _, body in EXAMPLES:
+    for _label, body in EXAMPLES:
         assert body in text
 
 
-@pytest.mark.parametrize("label,body", EXAMPLES, ids=[f"{i}-{label}" for i, (label, _) in enumerate(EXAMPLES)])
+IDS = [f"{i}-{label}" for i, (label, _body) in enumerate(EXAMPLES)]
+
+
+@pytest.mark.parametrize("label,body", EXAMPLES, ids=IDS)
 def test_same_shape_as_seed(device, label, body):
     seed = parse(body)
     ours = parse(twin_answer(device, label))
