@@ -1,4 +1,4 @@
-"""Fixtures of the release tests: the collection built and installed as users get it, and the twin."""
+"""Fixtures of the release tests: the collection built and installed as users get it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from tests.release.helpers import BIN, FQCN, ROOT, TWIN_HELPER, ansible_env, run
+from tests.release.helpers import BIN, FQCN, ROOT, ansible_env, run
 
 
 @pytest.fixture(scope="session")
@@ -33,12 +33,3 @@ def installed(tarball, tmp_path_factory) -> pathlib.Path:
 def installed_dir(installed) -> pathlib.Path:
     """The installed collection's own folder."""
     return installed.joinpath("ansible_collections", *FQCN.split("."))
-
-
-@pytest.fixture
-def twin_factory(tmp_path):
-    """The twin's process helper; the tests that need it are skipped, naming it, until it exists."""
-    if not TWIN_HELPER.exists():
-        pytest.skip(f"awaits the twin's helper {TWIN_HELPER.relative_to(ROOT)}")
-    from tests.emulator.process import Twin  # pylint: disable=import-outside-toplevel
-    return lambda units=1, **kwargs: Twin(units, workdir=tmp_path / "twin", **kwargs)

@@ -14,7 +14,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = pathlib.Path(sys.executable).parent
 GALAXY = yaml.safe_load((ROOT / "galaxy.yml").read_text())
 FQCN = f"{GALAXY['namespace']}.{GALAXY['name']}"
-TWIN_HELPER = ROOT / "tests/emulator/process.py"
 
 
 def ansible_env(collections_path: pathlib.Path) -> dict[str, str]:

@@ -1,8 +1,8 @@
 """An AWX-style job: ansible-runner (what AWX runs jobs with) on a private data dir.
 
 The private data dir holds what AWX lays out for a job: the project (a playbook importing the installed
-collection's playbook), the inventory (the twin's), and env/envvars pointing Ansible at the installed
-collection. The job's events are what AWX stores and shows: none may carry a device password.
+collection's playbooks/site.yml), the inventory (the twin's), and env/envvars pointing Ansible at the
+installed collection. The job's events are what AWX stores and shows: none may carry a device password.
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ import os
 import pathlib
 
 import ansible_runner
-import pytest
 import yaml
 
-from tests.release.helpers import BIN, FQCN, TWIN_HELPER, collection_playbook, inventory_hosts
+from tests.emulator.process import Twin
+from tests.release.helpers import BIN, FQCN, collection_playbook, inventory_hosts
 
-# The playbook AWX users run; facts.yml stands in for it until it exists.
-TARGETS = ("site", "facts")
 SECRET_VARIABLES = ("q6000_password", "q6000_remote_password")
 
 
@@ -36,17 +34,11 @@ def private_data_dir(root: pathlib.Path, playbook: str, inventory: pathlib.Path,
 
 
 def test_awx_style_run_reports_events_without_passwords(installed, installed_dir, tmp_path):
-    target = next((name for name in TARGETS if collection_playbook(installed_dir, name).exists()), None)
-    if target is None:
-        pytest.skip("awaits playbooks/site.yml (or playbooks/facts.yml as its stand-in)")
-    # From here on the playbook exists: anything that keeps it from running is a failure, not a skip.
-    assert TWIN_HELPER.exists(), f"playbooks/{target}.yml exists but {TWIN_HELPER.name} does not: cannot run it"
-    from tests.emulator.process import Twin  # pylint: disable=import-outside-toplevel
-
+    assert collection_playbook(installed_dir, "site").is_file()
     with Twin(2, workdir=tmp_path / "twin") as twin:
         hosts = inventory_hosts(twin.inventory_path)
         data = tmp_path / "job"
-        private_data_dir(data, f"{FQCN}.{target}", pathlib.Path(twin.inventory_path), installed)
+        private_data_dir(data, f"{FQCN}.site", pathlib.Path(twin.inventory_path), installed)
         # -vvv: masking must hold at the verbosity people debug with.
         job = ansible_runner.run(private_data_dir=str(data), playbook="site.yml", verbosity=3, quiet=True,
                                  timeout=600)

@@ -6,10 +6,10 @@ import json
 import pathlib
 import subprocess
 import tarfile
-import warnings
 
 import yaml
 
+from tests.emulator.process import Twin
 from tests.release.helpers import (BIN, FQCN, GALAXY, ROOT, ansible_env, collection_playbook, inventory_hosts,
                                    recap, run)
 
@@ -58,38 +58,12 @@ def test_ansible_doc_reads_the_installed_copy(installed, installed_dir):
         assert pathlib.Path(doc["filename"]).is_relative_to(installed_dir), doc["filename"]
 
 
-# Stand-in for playbooks/facts.yml until it exists: the same work, written after the module's EXAMPLES.
-INLINE_FACTS_PLAYBOOK = """
-- name: Facts of every Q6000-E of the twin, from the installed collection
-  hosts: q6000
-  gather_facts: false
-  module_defaults:
-    group/vapix.q6000.vapix:
-      hostname: "{{ ansible_host }}"
-      port: "{{ q6000_port }}"
-      username: "{{ q6000_username }}"
-      password: "{{ q6000_password }}"
-  tasks:
-    - name: Read the facts
-      vapix.q6000.calibration_facts:
-
-    - name: The facts are there
-      ansible.builtin.assert:
-        that: ansible_facts.q6000 is mapping
-"""
-
-
-def test_playbook_runs_from_the_installed_copy_against_the_twin(installed, installed_dir, twin_factory, tmp_path):
-    if collection_playbook(installed_dir, "facts").exists():
-        playbook = f"{FQCN}.facts"
-    else:
-        warnings.warn("playbooks/facts.yml does not exist yet: ran an inline stand-in playbook", stacklevel=1)
-        playbook = tmp_path / "facts.yml"
-        playbook.write_text(INLINE_FACTS_PLAYBOOK)
-
-    with twin_factory(units=2) as twin:
-        # From an empty folder: no ansible.cfg, adjacent collections or roles of the source tree apply.
-        result = run([BIN / "ansible-playbook", "-i", twin.inventory_path, playbook],
+def test_facts_playbook_runs_from_the_installed_copy_against_the_twin(installed, installed_dir, tmp_path):
+    assert collection_playbook(installed_dir, "facts").is_file()
+    with Twin(2, workdir=tmp_path / "twin") as twin:
+        # `<collection>.facts` is the installed playbooks/facts.yml. Run from an empty folder, so that no
+        # ansible.cfg, adjacent collections or roles of the source tree apply.
+        result = run([BIN / "ansible-playbook", "-i", twin.inventory_path, f"{FQCN}.facts"],
                      env=ansible_env(installed), cwd=tmp_path)
         hosts = inventory_hosts(twin.inventory_path)
 
