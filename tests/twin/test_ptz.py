@@ -60,7 +60,7 @@ def test_home_and_stop(device):
 
 
 def test_moves_take_time(device, twin):
-    twin.settings(device.host, ptz_speed=50.0)
+    twin.settings(device.host, ptz_speed=25.0)
     started = time.monotonic()
     move(device, pan=60, tilt=-30)
     pan, tilt, _zoom = device.position()
@@ -68,18 +68,18 @@ def test_moves_take_time(device, twin):
     if pan > 1:
         assert tilt / pan == pytest.approx(-0.5, abs=0.05)
     assert twin.state(device.host)["ptz"]["moving"] is True
-    wait_for(lambda: device.position()[:2] == (60.0, -30.0), timeout=3)
-    assert time.monotonic() - started >= 1.15
+    wait_for(lambda: device.position()[:2] == (60.0, -30.0), timeout=6)
+    assert time.monotonic() - started >= 2.35
     assert twin.state(device.host)["ptz"]["moving"] is False
 
 
 def test_stop_while_moving(device, twin):
-    twin.settings(device.host, ptz_speed=50.0)
+    twin.settings(device.host, ptz_speed=20.0)
     move(device, pan=-90)
     time.sleep(0.2)
     move(device, move="stop")
     pan = device.position()[0]
-    assert -60 < pan < -2
+    assert -85 < pan < -1
     time.sleep(0.2)
     assert device.position()[0] == pan
 
