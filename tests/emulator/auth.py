@@ -124,7 +124,7 @@ class Authenticator:
         self.nonces.clear()
 
     def check(self, header: str | None, method: str, raw_target: str, *, allow_basic: bool,
-              nonce_lifetime: float, expire_nonce: bool = False) -> Verdict:
+              nonce_lifetime: float) -> Verdict:
         """Verify an Authorization header. `raw_target` is the request target exactly as sent."""
         if not header:
             return Verdict(None, 0, "no credentials")
@@ -134,7 +134,7 @@ class Authenticator:
             return self._check_basic(rest.strip(), allow_basic)
         if scheme != "digest":
             return Verdict(None, 0, f"unsupported scheme {scheme!r}")
-        return self._check_digest(parse_auth_params(rest), method, raw_target, nonce_lifetime, expire_nonce)
+        return self._check_digest(parse_auth_params(rest), method, raw_target, nonce_lifetime)
 
     def _check_basic(self, token: str, allow_basic: bool) -> Verdict:
         if not allow_basic:
@@ -148,8 +148,7 @@ class Authenticator:
             return Verdict(None, 0, "wrong user name or password")
         return Verdict(user, ROLES[account.role])
 
-    def _check_digest(self, p: dict[str, str], method: str, raw_target: str, nonce_lifetime: float,
-                      expire_nonce: bool) -> Verdict:
+    def _check_digest(self, p: dict[str, str], method: str, raw_target: str, nonce_lifetime: float) -> Verdict:
         user, nonce = p.get("username"), p.get("nonce", "")
         for key in ("username", "realm", "nonce", "uri", "response", "qop", "nc", "cnonce"):
             if key not in p:
@@ -185,7 +184,7 @@ class Authenticator:
         expected = h(f"{ha1}:{nonce}:{p['nc']}:{p['cnonce']}:auth:{ha2}")
         if not hmac.compare_digest(expected, p["response"].lower()):
             return Verdict(user, 0, "wrong password", nonce=nonce)
-        if expire_nonce or time.monotonic() - record[0] > nonce_lifetime:
+        if time.monotonic() - record[0] > nonce_lifetime:
             return Verdict(user, 0, "nonce expired", stale=True, nonce=nonce)
         if nc <= record[1]:
             return Verdict(user, 0, "nonce count replayed", nonce=nonce)

@@ -179,6 +179,8 @@ class Fleet:
                 header, request.method, request.raw_path, allow_basic=unit.settings.allow_basic,
                 nonce_lifetime=unit.settings.nonce_lifetime)
             if not verdict.ok or verdict.role < required:
+                log.debug("401 %s %s%s: %s", unit.name, endpoint.prefix, path,
+                          verdict.reason or f"{verdict.user} may not use it")
                 return self._challenge(endpoint, stale=verdict.stale)
         key = endpoint.prefix + path
         unit.counters[key] += 1
