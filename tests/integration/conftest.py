@@ -69,10 +69,15 @@ def play(tasks, hosts="q6000", defaults=None, **play_keys):
 
 
 class Runner:
-    """Runs playbooks with the collection from this checkout and the test callback enabled."""
+    """Runs playbooks with the collection from this checkout and the test callback enabled.
 
-    def __init__(self, workdir: Path):
+    `execution` is the path the collection's tasks take: `auto` (its action plugins run the logic inside the
+    controller) or `module` (the modules are shipped and run as usual).
+    """
+
+    def __init__(self, workdir: Path, execution="auto"):
         self.workdir = workdir
+        self.execution = execution
         self.count = itertools.count()
 
     def __call__(self, playbook, inventory, *, limit=None, check=False, diff=False, verbosity=0,
@@ -93,6 +98,8 @@ class Runner:
             command.append("--diff")
         if verbosity:
             command.append("-" + "v" * verbosity)
+        if self.execution != "auto":
+            command += ["-e", "vapix_q6000_execution=%s" % self.execution]
         if extra_vars:
             command += ["-e", json.dumps(extra_vars)]
         command += list(args)
@@ -100,6 +107,7 @@ class Runner:
         environment.update({
             "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
             "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
+            "ANSIBLE_CONNECTION_PLUGINS": str(HERE / "connection_plugins"),
             "ANSIBLE_CALLBACKS_ENABLED": "record_results",
             "RECORD_RESULTS_FILE": str(records),
             "ANSIBLE_HOST_KEY_CHECKING": "False",
@@ -122,15 +130,16 @@ def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("integration")
 
 
-@pytest.fixture(scope="module")
-def ansible(workdir):
-    return Runner(workdir)
+@pytest.fixture(scope="module", params=["auto", "module"], ids=["controller", "module"])
+def ansible(workdir, request):
+    """ansible-playbook, once with the controller-side action plugins and once with the shipped modules."""
+    return Runner(workdir, request.param)
 
 
 @pytest.fixture(scope="module")
 def twin(workdir):
     """A fleet for one test module; each test takes fresh units from it with `unit`."""
-    with Twin(units=24, workdir=workdir / "twin") as fleet:
+    with Twin(units=64, workdir=workdir / "twin") as fleet:
         fleet.unused = iter(sorted(fleet.hosts))
         yield fleet
 

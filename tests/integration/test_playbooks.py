@@ -33,7 +33,8 @@ def test_a_site_rolls_out_then_a_rerun_changes_nothing_in_three_requests_per_uni
     limit = ",".join(units + ["localhost"])
     first = ansible(SITE, inventory, limit=limit, extra_vars={"q6000_target": "q6000"})
     assert first.rc == 0, first.output
-    assert summary(first).startswith("24 units: 3 changed, 0 failed, 0 untouched, 21 not reached.")
+    fleet = len(twin.hosts)
+    assert summary(first).startswith("%d units: 3 changed, 0 failed, 0 untouched, %d not reached." % (fleet, fleet - 3))
     for unit in units:
         assert twin.state(unit)["calibrated"] == {"1": True, "2": True, "3": True, "4": True}
         assert twin.state(unit)["status"] == 0
@@ -41,7 +42,7 @@ def test_a_site_rolls_out_then_a_rerun_changes_nothing_in_three_requests_per_uni
 
     second = ansible(SITE, inventory, limit=limit)
     assert second.rc == 0, second.output
-    assert summary(second).startswith("24 units: 0 changed, 0 failed, 3 untouched")
+    assert summary(second).startswith("%d units: 0 changed, 0 failed, 3 untouched" % fleet)
     for unit in units:
         counters = twin.counters(unit)
         assert sum(counters["cgi"].values()) == 3, counters
