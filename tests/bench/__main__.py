@@ -13,6 +13,7 @@ import sys
 
 SECTIONS = {
     "twin": "tests.bench.twin",
+    "fleet": "tests.bench.fleet",
 }
 
 
