@@ -169,11 +169,12 @@ def plan(params, current, status):
     return args, changed
 
 
-def wait_for_connection(client, timeout, status=None):
-    """Poll getvapixstatus until 0; returns the last status and whether it came up."""
+def wait_for_connection(client, timeout, status=None, until=lambda code: code == 0):
+    """Poll getvapixstatus until `until(code)` (by default: 0, connection OK); returns the last status and
+    whether it got there within `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        if status is not None and status["code"] == 0:
+        if status is not None and until(status["code"]):
             return status, True
         if status is not None and time.monotonic() >= deadline:
             return status, False
@@ -194,6 +195,9 @@ def run(client, params, check_mode):
     """Apply the desired link; returns the result dict of the module."""
     current = read_params(client)
     status = read_status(client)
+    if status["code"] == 1 and params.get("remote_password") is not None and params["update_password"] == "on_failure":
+        # "Trying to connect" does not tell whether the stored password opens the PTZ: wait until it does.
+        status, _up = wait_for_connection(client, params["wait_timeout"], status, until=lambda code: code != 1)
     args, changed_keys = plan(params, current, status)
     after = dict(current)
     for _option, arg, key in FIELDS:

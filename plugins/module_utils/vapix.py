@@ -132,6 +132,32 @@ def _text(value):
     return value
 
 
+if HAS_REQUESTS:
+
+    class DigestAuth(HTTPDigestAuth):
+        """requests' Digest authentication, plus one more round when the device says the nonce is stale.
+
+        requests answers one 401 per request. A device that expired the nonce it had just handed out (or
+        rebooted between the challenge and the answer) says `stale=true`: the credentials were right, only
+        the nonce is new (RFC 7616), so one more round is due, and only one.
+        """
+
+        def __call__(self, r):
+            r = super().__call__(r)
+            self._thread_local.stale_retried = False
+            return r
+
+        def handle_401(self, r, **kwargs):
+            response = super().handle_401(r, **kwargs)
+            challenge = response.headers.get("www-authenticate", "").lower().replace(" ", "")
+            if (response is not r and response.status_code == 401 and "stale=true" in challenge
+                    and not self._thread_local.stale_retried):
+                self._thread_local.stale_retried = True
+                self._thread_local.num_401_calls = 1
+                response = super().handle_401(response, **kwargs)
+            return response
+
+
 class VapixClient:
     """A keep-alive HTTP session to one camera, with the contract's conventions built in.
 
@@ -157,7 +183,7 @@ class VapixClient:
         self.session.trust_env = True
         self.session.verify = ca_path if (use_https and validate_certs and ca_path) else bool(validate_certs)
         if username is not None and password is not None:
-            self.session.auth = (HTTPBasicAuth if auth == "basic" else HTTPDigestAuth)(username, password)
+            self.session.auth = (HTTPBasicAuth if auth == "basic" else DigestAuth)(username, password)
 
     def close(self):
         self.session.close()
@@ -171,7 +197,7 @@ class VapixClient:
     # --- HTTP -----------------------------------------------------------------------------------------
 
     def _send(self, cgi, params, write):
-        """One CGI request; returns (status, content type, body bytes). Raises TransportError."""
+        """One CGI request; returns (status, headers, body bytes). Raises TransportError."""
         url = "%s/axis-cgi/%s" % (self.base_url, cgi)
         attempts = 1 if write else 1 + max(0, self.retries)
         failure = None
@@ -197,7 +223,7 @@ class VapixClient:
             if response.status_code == 503 and not write:
                 failure = "HTTP 503 Service Unavailable"
                 continue
-            return response.status_code, response.headers.get("Content-Type", ""), body
+            return response.status_code, response.headers, body
         if attempts > 1:
             failure += " (after %d attempts)" % attempts
         raise TransportError(failure, cgi=cgi, host=self.host)
@@ -219,8 +245,11 @@ class VapixClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _check_status(self, cgi, status, body):
+    def _check_status(self, cgi, status, headers):
         if status == 401:
+            if "stale=true" in headers.get("WWW-Authenticate", "").lower().replace(" ", ""):
+                raise AuthError("HTTP 401: the device declared every new nonce stale; check its clock and "
+                                "its Digest settings", cgi=cgi, host=self.host)
             role = ROLES.get(cgi, "administrator")
             raise AuthError("HTTP 401: the device refused the account %r; %s needs the %s role (check username, "
                             "password and auth)" % (self.username, cgi, role), cgi=cgi, host=self.host)
@@ -240,8 +269,8 @@ class VapixClient:
         cgi = "%s/%s.cgi" % (api, name)
         args = {} if name == "schemaversions" else {"schemaversion": SCHEMA_VERSION}
         args.update({k: v for k, v in (params or {}).items() if v is not None})
-        status, _ctype, body = self._send(cgi, args, write)
-        self._check_status(cgi, status, body)
+        status, headers, body = self._send(cgi, args, write)
+        self._check_status(cgi, status, headers)
         deprecated, key, value = parse_answer(body, api, cgi, self.host)
         if deprecated and api not in self._deprecated_seen:
             self._deprecated_seen.add(api)
@@ -255,8 +284,8 @@ class VapixClient:
     def param_list(self, *groups):
         """param.cgi action=list: returns {'Group.Param': value} without the 'root.' prefix."""
         cgi = "param.cgi"
-        status, _ctype, body = self._send(cgi, {"action": "list", "group": ",".join(groups)}, False)
-        self._check_status(cgi, status, body)
+        status, headers, body = self._send(cgi, {"action": "list", "group": ",".join(groups)}, False)
+        self._check_status(cgi, status, headers)
         values = {}
         for line in body.decode("utf-8", "replace").splitlines():
             line = line.strip()
@@ -276,8 +305,8 @@ class VapixClient:
     def ptz(self, params, write):
         """ptz.cgi: returns None for a move (204), or the `key=value` lines of a query as a dict."""
         cgi = "com/ptz.cgi"
-        status, _ctype, body = self._send(cgi, params, write)
-        self._check_status(cgi, status, body)
+        status, headers, body = self._send(cgi, params, write)
+        self._check_status(cgi, status, headers)
         text = body.decode("utf-8", "replace").strip()
         if status == 204:
             return None

@@ -178,3 +178,29 @@ def secrets_of(twin, host):
 
 
 PLAYBOOKS = REPO / "playbooks"
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the fault matrix (fault x module -> outcome) that test_faults.py recorded."""
+    cells = {}
+    for status in ("passed", "failed"):
+        for report in terminalreporter.stats.get(status, []):
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, value in report.user_properties:
+                if name == "fault_matrix":
+                    fault, module, execution, outcome = value
+                    cells[(fault, module)] = cells.get((fault, module), set()) | {
+                        outcome if status == "passed" else "FAILED (%s, %s)" % (outcome, execution)}
+    if not cells:
+        return
+    from tests.integration.test_faults import FAULTS, MODULES
+
+    faults = [fault for fault in FAULTS if any((fault, module) in cells for module in MODULES)]
+    modules = MODULES
+    terminalreporter.section("fault matrix (both execution paths)")
+    terminalreporter.write_line("| fault | " + " | ".join(modules) + " |")
+    terminalreporter.write_line("| --- " * (len(modules) + 1) + "|")
+    for fault in faults:
+        row = [" / ".join(sorted(cells.get((fault, module), {"not run"}))) for module in modules]
+        terminalreporter.write_line("| %s | %s |" % (fault, " | ".join(row)))

@@ -35,8 +35,9 @@ class CallbackModule(CallbackBase):
             "status": status,
             "result": json.loads(self._dump_results(result._result, indent=None)),
         }
-        if "diff" in result._result:
-            entry["result"]["diff"] = json.loads(json.dumps(result._result["diff"], default=str))
+        for key in ("diff", "warnings"):
+            if key in result._result:
+                entry["result"][key] = json.loads(json.dumps(result._result[key], default=str))
         with open(path, "a", encoding="utf-8") as stream:
             stream.write(json.dumps(entry) + "\n")
 
