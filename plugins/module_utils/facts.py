@@ -46,8 +46,8 @@ def subsets_of(gather_subset):
 
 
 def validate(params):
-    if "ptz" in subsets_of(params.get("gather_subset")) and not (params.get("remote_username")
-                                                                  and params.get("remote_password")):
+    account = params.get("remote_username") and params.get("remote_password")
+    if "ptz" in subsets_of(params.get("gather_subset")) and not account:
         raise ValidationError("gather_subset: ptz reads the PTZ itself, so it needs remote_username and "
                               "remote_password (the PTZ's account)")
 

@@ -93,7 +93,7 @@ def fit(points, iterations=60):
     params = list(_initial(points))
     lam = 1e-3
     cost = sum(r * r for r in _residuals(points, params))
-    for _ in range(iterations):
+    for _iteration in range(iterations):
         res = _residuals(points, params)
         jac = []
         for k in range(4):

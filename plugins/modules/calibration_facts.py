@@ -15,7 +15,7 @@ description:
     C(getinformation.cgi)) and returns them as the fact C(q6000).
   - Reads only; asks the device only what the chosen subsets need.
 author:
-  - vapix.q6000 contributors
+  - vapix.q6000 maintainers (@vapix)
 options:
   gather_subset:
     description:
@@ -69,8 +69,10 @@ EXAMPLES = r"""
       vapix.q6000.calibration_facts:
 
     - name: Show the uncalibrated heads
+      vars:
+        uncalibrated: "{{ ansible_facts.q6000.calibrated | rejectattr('calibrated') | map(attribute='camera') | list }}"
       ansible.builtin.debug:
-        msg: "{{ inventory_hostname }}: heads {{ ansible_facts.q6000.calibrated | rejectattr('calibrated') | map(attribute='camera') | list }} are not calibrated"
+        msg: "{{ inventory_hostname }}: heads {{ uncalibrated }} are not calibrated"
 
 - name: Only the calibration state
   vapix.q6000.calibration_facts:

@@ -23,7 +23,7 @@ description:
     checked against the device's heads and, when the PTZ's account is given, pan and tilt against the PTZ's
     limits (C(PTZ.Limit.L1.*)).
 author:
-  - vapix.q6000 contributors
+  - vapix.q6000 maintainers (@vapix)
 options:
   heads:
     description: The heads to calibrate, each with its point set.

@@ -17,7 +17,7 @@ description:
   - Options left out keep the device's current value.
   - The PTZ's password cannot be read back from the device; see O(update_password) for when it is sent.
 author:
-  - vapix.q6000 contributors
+  - vapix.q6000 maintainers (@vapix)
 options:
   remote_host:
     description:

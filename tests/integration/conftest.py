@@ -15,8 +15,6 @@ import pytest
 import yaml
 
 from tests.emulator.process import Twin
-# Re-exported for the test modules: points as an operator measures them, a site folder with them in host_vars.
-from tests.sites import truth_points, write_site as site_inventory  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -68,6 +66,10 @@ def play(tasks, hosts="q6000", defaults=None, **play_keys):
     return [body]
 
 
+# One sequence for every runner of this process, so that no two runs share a playbook or records file.
+RUN_NUMBERS = itertools.count()
+
+
 class Runner:
     """Runs playbooks with the collection from this checkout and the test callback enabled.
 
@@ -78,18 +80,20 @@ class Runner:
     def __init__(self, workdir: Path, execution="auto"):
         self.workdir = workdir
         self.execution = execution
-        self.count = itertools.count()
 
     def __call__(self, playbook, inventory, *, limit=None, check=False, diff=False, verbosity=0,
                  extra_vars=None, env=None, args=(), timeout=600):
-        n = next(self.count)
-        path = self.workdir / ("playbook-%d.yml" % n)
-        if isinstance(playbook, (list, dict)):
-            path.write_text(yaml.safe_dump(playbook, sort_keys=False))
+        """`playbook`: plays (a list of dicts, written to a file), a playbook's path, or a list of paths."""
+        n = next(RUN_NUMBERS)
+        if isinstance(playbook, (str, Path)):
+            paths = [Path(playbook)]
+        elif all(isinstance(item, (str, Path)) for item in playbook):
+            paths = [Path(item) for item in playbook]
         else:
-            path = Path(playbook)
+            paths = [self.workdir / ("playbook-%d.yml" % n)]
+            paths[0].write_text(yaml.safe_dump(playbook, sort_keys=False))
         records = self.workdir / ("records-%d.jsonl" % n)
-        command = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(path)]
+        command = [str(BIN / "ansible-playbook"), "-i", str(inventory)] + [str(path) for path in paths]
         if limit:
             command += ["--limit", limit]
         if check:
@@ -120,7 +124,7 @@ class Runner:
         })
         environment.update(env or {})
         done = subprocess.run(command, cwd=self.workdir, env=environment, capture_output=True, text=True,
-                              timeout=timeout)
+                              timeout=timeout, check=False)
         lines = records.read_text().splitlines() if records.exists() else []
         return Run(done.returncode, done.stdout, done.stderr, [json.loads(line) for line in lines])
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import play, truth_points
+from tests.integration.conftest import play
+from tests.sites import truth_points
 from tests.integration.test_remote_calibration import LINK, centre_error
 
 CAL = "/axis-cgi/ptremotecalibration/"

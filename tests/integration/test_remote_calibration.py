@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from tests.integration.conftest import device, play, truth_points
+from tests.integration.conftest import device, play
+from tests.sites import truth_points
 
 CAL = "/axis-cgi/ptremotecalibration/"
 PTZ_ACCOUNT = {"remote_username": "{{ q6000_remote_username }}", "remote_password": "{{ q6000_remote_password }}"}

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import shutil
 import struct
@@ -15,7 +14,8 @@ from html.parser import HTMLParser
 import pytest
 import yaml
 
-from tests.integration.conftest import PLAYBOOKS, device, site_inventory
+from tests.integration.conftest import PLAYBOOKS, device
+from tests.sites import write_site as site_inventory
 
 SITE = PLAYBOOKS / "site.yml"
 REPORT = PLAYBOOKS / "report.yml"
@@ -217,28 +217,8 @@ def recalibrate_by_hand(twin, unit, camera, points):
     assert "GeneralSuccess" in device(twin, unit, "ptremotecalibration/save.cgi")
 
 
-@contextlib.contextmanager
-def both_playbooks():
-    """`ansible-playbook ... site.yml report.yml`, as an operator types it: the fixture's runner names one
-    playbook and adds its options after it, where a second playbook is no longer accepted, so the report's
-    playbook is put right after the rollout's in the command it runs."""
-    real = subprocess.run
-
-    def run(command, **options):
-        if str(SITE) in command:
-            at = command.index(str(SITE)) + 1
-            command = command[:at] + [str(REPORT)] + command[at:]
-        return real(command, **options)
-
-    subprocess.run = run
-    try:
-        yield
-    finally:
-        subprocess.run = real
-
-
 def take(twin, count):
-    return [next(twin.unused) for _ in range(count)]
+    return [next(twin.unused) for _unit in range(count)]
 
 
 # --- the tests -----------------------------------------------------------------------------------------------
@@ -259,9 +239,8 @@ def test_rollout_and_report_in_one_run_show_the_drifted_head_and_a_unit_that_can
     twin.fault(unreadable, "/axis-cgi/remotecameracontrol/schemaversions.cgi", "http500", count=5)
 
     report = workdir / "site-report" / "fleet.html"
-    with both_playbooks():
-        run = ansible(SITE, inventory, limit=limit, extra_vars={
-            "q6000_serial": "100%", "q6000_recalibrate": "when_drifted", "q6000_report_path": str(report)})
+    run = ansible([SITE, REPORT], inventory, limit=limit, extra_vars={
+        "q6000_serial": "100%", "q6000_recalibrate": "when_drifted", "q6000_report_path": str(report)})
     assert run.rc == 0, run.output
     assert run.result("Report written", "localhost")["msg"] == str(report)
     assert "HTTP 500" in run.result("Read identity, link and calibration", unreadable)["msg"]
