@@ -18,7 +18,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOST_KEY_CHECKING := False
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv venv312 test suites gates sanity units lint changelog release matrix-py312 suites-py312 \
+.PHONY: venv venv312 chromium test suites gates sanity units lint changelog release matrix-py312 suites-py312 \
 	sanity-py312 test-twin test-unit test-integration demo bench twin clean
 
 # Main environment: Python 3.11, ansible-core 2.19, every tool; the collection linked where Ansible finds it.
@@ -45,8 +45,12 @@ $(STAMP312): requirements.txt requirements-dev.txt | $(STAMP)
 test: venv venv312
 	$(MAKE) --keep-going suites gates matrix-py312
 
+# Debian's headless Chromium, for the browser check of the fleet report (tests/integration/test_report.py).
+chromium:
+	tests/utils/install-chromium
+
 # The project's pytest suites on the main environment.
-suites: venv
+suites: venv chromium
 	$(BIN)/python -m pytest -n 2 tests/twin tests/unit tests/integration
 
 # Release gates on the main environment.
@@ -77,7 +81,7 @@ release: venv
 # suites' ansible-playbook runs are 2.21's too.
 matrix-py312: suites-py312 sanity-py312
 
-suites-py312: venv312
+suites-py312: venv312 chromium
 	PATH=$(CURDIR)/$(BIN312):$$PATH $(BIN312)/python -m pytest -n 2 tests/unit tests/integration
 
 sanity-py312: venv312
@@ -90,7 +94,7 @@ test-twin: venv
 test-unit: venv
 	$(BIN)/python -m pytest tests/unit
 
-test-integration: venv
+test-integration: venv chromium
 	$(BIN)/python -m pytest -n 2 tests/integration
 
 # What a user sees: playbooks against a twin fleet (README.md).

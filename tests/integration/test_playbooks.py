@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
 import select
+import subprocess
 import time
 
 import pytest
@@ -162,3 +164,29 @@ def test_capture_with_an_operator_at_the_prompts(twin, workdir):
         pytest.approx([t["pan"] for t in targets], abs=0.001)
     assert twin.state(unit)["calibrated"]["4"] is True
     assert twin.hosts[unit]["q6000_remote_password"] not in text
+
+
+EXAMPLE = PLAYBOOKS.parent / "inventories" / "example"
+
+
+def test_the_example_site_keeps_no_secret_in_clear_and_its_point_sets_are_valid():
+    from ansible_collections.vapix.q6000.plugins.module_utils.calibration import validate
+
+    for path in EXAMPLE.rglob("*.yml"):
+        for line in path.read_text().splitlines():
+            if re.search(r"password\s*:", line) and "update_password" not in line and not line.lstrip().startswith("#"):
+                assert "lookup('ansible.builtin.env'" in line or "vault_" in line, (path, line)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), Q6000_PASSWORD="from-env",
+               Q6000_PTZ_PASSWORD="ptz-from-env")
+    shown = subprocess.run([str(BIN / "ansible-inventory"), "-i", str(EXAMPLE / "hosts.yml"), "--list"],
+                           env=env, capture_output=True, text=True, check=True)
+    hostvars = json.loads(shown.stdout)["_meta"]["hostvars"]
+    assert sorted(hostvars) == ["cam-lobby-01", "cam-lobby-02", "cam-park-01"]
+    for unit, variables in hostvars.items():
+        heads = variables.get("q6000_calibration_heads")
+        if heads:
+            validate({"heads": heads, "recalibrate": "when_uncalibrated", "min_points": 4, "abort_ongoing": False,
+                      "drift_tolerance": 1.0, "remote_username": None, "remote_password": None})
+    syntax = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(EXAMPLE / "hosts.yml"), "--syntax-check",
+                             str(PLAYBOOKS / "site.yml")], env=env, capture_output=True, text=True, check=False)
+    assert syntax.returncode == 0, syntax.stdout + syntax.stderr
