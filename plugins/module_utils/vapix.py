@@ -181,7 +181,8 @@ class VapixClient:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "vapix.q6000"
         self.session.trust_env = True
-        self.session.verify = ca_path if (use_https and validate_certs and ca_path) else bool(validate_certs)
+        # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a session-wide setting.
+        self.verify = ca_path if (use_https and validate_certs and ca_path) else bool(validate_certs)
         if username is not None and password is not None:
             self.session.auth = (HTTPBasicAuth if auth == "basic" else DigestAuth)(username, password)
 
@@ -207,9 +208,11 @@ class VapixClient:
             self.requests_made += 1
             try:
                 if write:
-                    response = self.session.post(url, data=params, timeout=self.timeout, stream=True)
+                    response = self.session.post(url, data=params, timeout=self.timeout, stream=True,
+                                                 verify=self.verify)
                 else:
-                    response = self.session.get(url, params=params, timeout=self.timeout, stream=True)
+                    response = self.session.get(url, params=params, timeout=self.timeout, stream=True,
+                                                verify=self.verify)
                 body = self._read_body(response, cgi)
             except requests.exceptions.SSLError as exc:
                 raise TransportError("TLS failed (%s); check validate_certs and ca_path"
