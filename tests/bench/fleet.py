@@ -115,7 +115,7 @@ def bench_size(units, repeats, workdir):
         inventory = write_site(twin, workdir / "site", sorted(twin.hosts))
         playbook = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(REPO / "playbooks" / "site.yml")]
         script = [sys.executable, "-m", "tests.bench.handwritten", str(inventory), str(FORKS)]
-        for _ in range(repeats):
+        for _repeat in range(repeats):
             twin.factory_reset()
             twin.reset()
             with open(workdir / "first.log", "w") as log:

@@ -66,9 +66,8 @@ def test_the_task_environment_reaches_the_options_on_both_paths(ansible, twin, u
 
 
 def test_unsupported_options_read_the_same_on_both_paths(ansible, twin, unit):
-    run = ansible(play([dict(FACTS, **{"vapix.q6000.calibration_facts": {"gather_subset": ["calibration"],
-                                                                           "colour": "blue"}})]),
-                  twin.inventory_path, limit=unit)
+    options = {"gather_subset": ["calibration"], "colour": "blue"}
+    run = ansible(play([dict(FACTS, **{"vapix.q6000.calibration_facts": options})]), twin.inventory_path, limit=unit)
     assert run.rc != 0
     message = run.result("facts", unit)["msg"]
     assert message.startswith("Unsupported parameters for (vapix.q6000.calibration_facts) module: colour.")
