@@ -19,7 +19,7 @@ export ANSIBLE_HOST_KEY_CHECKING := False
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: venv venv312 chromium test suites gates sanity units lint changelog release matrix-py312 suites-py312 \
-	sanity-py312 test-twin test-unit test-integration demo bench twin clean
+	sanity-py312 test-twin test-unit test-integration demo bench twin clean molecule
 
 # Main environment: Python 3.11, ansible-core 2.19, every tool; the collection linked where Ansible finds it.
 venv: $(STAMP)
@@ -54,7 +54,7 @@ suites: venv chromium
 	$(BIN)/python -m pytest -n 2 tests/twin tests/unit tests/integration
 
 # Release gates on the main environment.
-gates: sanity units lint changelog release
+gates: sanity units lint changelog release molecule
 
 # ansible-test's static checks of the whole collection, each in the venv ansible-test pins for it
 # (--venv: what collection CI does when it cannot use containers).
@@ -76,6 +76,10 @@ changelog: venv
 # Build, install and run the collection as users get it; execution environment; AWX-style run.
 release: venv
 	$(BIN)/python -m pytest -n 2 tests/release
+
+# The roles the way collection users test them, with Molecule on a twin fleet: a second converge must change nothing.
+molecule: venv
+	$(BIN)/molecule test
 
 # The newest supported pair: ansible-core 2.21 on Python 3.12. Its tools come first on PATH, so the
 # suites' ansible-playbook runs are 2.21's too.
