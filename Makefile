@@ -12,7 +12,7 @@ STAMP312 := $(VENV312)/.installed
 # ansible-test runs on a copy of the collection (tests/utils/run_ansible_test.py says why).
 ANSIBLE_TEST := tests/utils/run_ansible_test.py
 # What ansible-lint checks: roles and playbooks when there are any, and the collection's metadata.
-LINT_PATHS := $(wildcard roles playbooks) galaxy.yml meta/runtime.yml meta/execution-environment.yml execution-environment.yml
+LINT_PATHS := $(wildcard roles playbooks extensions) galaxy.yml meta/runtime.yml meta/execution-environment.yml execution-environment.yml
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_HOST_KEY_CHECKING := False
