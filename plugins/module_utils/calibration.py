@@ -255,96 +255,91 @@ def measure_drift(client, ptz, camera, points, size):
 
 # --- the task ---------------------------------------------------------------------------------------------
 
-def _diff(heads_result):
-    before, after = {}, {}
-    for head in heads_result:
-        key = "camera %s" % head["camera"]
-        before[key] = "calibrated" if head["calibrated_before"] else "not calibrated"
-        if head["action"] in ("calibrated", "recalibrated"):
-            after[key] = "calibrated (from the %d points given)" % head["points"]
-        elif head["action"] == "skipped_check_mode" and head.get("would"):
-            after[key] = "calibrated (from the %d points given)" % head["points"]
+CHANGES = ("calibrated", "recalibrated")
+
+
+def _plan(heads, calibrated, policy):
+    """One entry per head; `would` is what the run is to do: calibrated, recalibrated, measure (drift) or None."""
+    entries = []
+    for head in heads:
+        before = calibrated[head["camera"]]
+        if not before:
+            would, reason = "calibrated", "not calibrated"
+        elif policy == "always":
+            would, reason = "recalibrated", "recalibrate=always"
+        elif policy == "when_drifted":
+            would, reason = "measure", "drift to be measured"
         else:
-            after[key] = before[key]
-    return {"before": before, "after": after}
+            would, reason = None, "already calibrated"
+        entries.append({"camera": head["camera"], "calibrated_before": before, "action": "none", "would": would,
+                        "reason": reason, "points": len(head["points"]), "drift": None, "requests": 0})
+    return entries
+
+
+def _result(entries):
+    """The module's result from the entries as they stand (also after a failure, to report what was done)."""
+    before, after = {}, {}
+    changed = False
+    for entry in entries:
+        if entry["would"] == "measure":
+            entry["would"] = None
+        entry["calibrated_after"] = entry["calibrated_before"] or entry["action"] in CHANGES
+        key = "camera %s" % entry["camera"]
+        before[key] = "calibrated" if entry["calibrated_before"] else "not calibrated"
+        changes = entry["action"] in CHANGES or bool(entry["action"] == "skipped_check_mode" and entry["would"])
+        after[key] = "calibrated (from the %d points given)" % entry["points"] if changes else before[key]
+        changed = changed or changes
+    return {"changed": changed, "heads": entries, "diff": {"before": before, "after": after}}
 
 
 def run(client, params, check_mode):
     heads = params["heads"]
-    policy = params["recalibrate"]
     calibrated = read_calibrated(client)
     for h, head in enumerate(heads):
         if head["camera"] not in calibrated:
             raise ValidationError("heads[%d].camera: %s is not a camera head of this device (%s)"
                                   % (h, head["camera"], ", ".join(str(c) for c in calibrated)))
-    results = []
-    for head in heads:
-        before = calibrated[head["camera"]]
-        entry = {"camera": head["camera"], "calibrated_before": before, "action": "none",
-                 "points": len(head["points"]), "drift": None, "requests": 0, "reason": None}
-        if not before:
-            entry["would"], entry["reason"] = "calibrated", "not calibrated"
-        elif policy == "always":
-            entry["would"], entry["reason"] = "recalibrated", "recalibrate=always"
-        elif policy == "when_drifted":
-            entry["would"], entry["reason"] = "measure", "drift to be measured"
-        else:
-            entry["would"], entry["reason"] = None, "already calibrated"
-        results.append(entry)
-    result = {"changed": False, "heads": results, "diff": None}
-
-    def finish():
-        for entry in results:
-            if entry["would"] == "measure":
-                entry["would"] = None
-            entry["calibrated_after"] = entry["calibrated_before"] or entry["action"] in ("calibrated", "recalibrated")
-        result["changed"] = any(e["action"] in ("calibrated", "recalibrated") or
-                                (e["action"] == "skipped_check_mode" and e["would"]) for e in results)
-        result["diff"] = _diff(results)
-        return result
-
+    entries = _plan(heads, calibrated, params["recalibrate"])
     if check_mode:
-        for entry in results:
+        for entry in entries:
             if entry["would"] == "measure":
-                entry["action"], entry["reason"] = "skipped_check_mode", "drift is not measured in check mode (it moves the PTZ)"
-            elif entry["would"]:
+                entry["reason"] = "drift is not measured in check mode (it moves the PTZ)"
+            if entry["would"]:
                 entry["action"] = "skipped_check_mode"
-        return finish()
-    if not any(entry["would"] for entry in results):
-        return finish()
+        return _result(entries)
+    if not any(entry["would"] for entry in entries):
+        return _result(entries)
 
     ptz = None
     try:
         if params.get("remote_username"):
             ptz = ptz_client(client, params, read_remote_url(client))
-            _check_limits([head for head, entry in zip(heads, results) if entry["would"]], _limits(ptz))
-        to_measure = [(h, head) for h, (head, entry) in enumerate(zip(heads, results)) if entry["would"] == "measure"]
+            _check_limits([head for head, entry in zip(heads, entries) if entry["would"]], _limits(ptz))
+        to_measure = [(head, entry) for head, entry in zip(heads, entries) if entry["would"] == "measure"]
         if to_measure:
-            _measure(client, ptz, to_measure, results, params["drift_tolerance"])
-        for h, (head, entry) in enumerate(zip(heads, results)):
-            if entry["would"] not in ("calibrated", "recalibrated"):
-                continue
-            start = client.requests_made
-            try:
-                calibrate_head(client, h, head, params["abort_ongoing"])
-            finally:
-                entry["requests"] += client.requests_made - start
-            entry["action"] = entry["would"]
+            _measure(client, ptz, to_measure, params["drift_tolerance"])
+        for h, (head, entry) in enumerate(zip(heads, entries)):
+            if entry["would"] in CHANGES:
+                start = client.requests_made
+                try:
+                    calibrate_head(client, h, head, params["abort_ongoing"])
+                finally:
+                    entry["requests"] += client.requests_made - start
+                entry["action"] = entry["would"]
     except VapixError as exc:
-        raise CalibrationFailed(str(exc), finish())
+        raise CalibrationFailed(str(exc), _result(entries))
     finally:
         if ptz is not None:
             ptz.close()
-    return finish()
+    return _result(entries)
 
 
-def _measure(client, ptz, to_measure, results, tolerance):
+def _measure(client, ptz, to_measure, tolerance):
     """Drift of each calibrated head; the PTZ goes back where it was, whatever happens."""
-    sizes = _resolution(client, [head["camera"] for _h, head in to_measure])
+    sizes = _resolution(client, [head["camera"] for head, _entry in to_measure])
     home = position(ptz)
     try:
-        for h, head in to_measure:
-            entry = results[h]
+        for head, entry in to_measure:
             start = client.requests_made + ptz.requests_made
             errors = measure_drift(client, ptz, head["camera"], head["points"], sizes[head["camera"]])
             entry["requests"] += client.requests_made + ptz.requests_made - start
