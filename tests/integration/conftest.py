@@ -175,6 +175,20 @@ def device(twin, host, cgi, account="root", **params):
     return response.text
 
 
+def hand_calibrate(twin, host, camera, points):
+    """What an operator in the device's web page does: a session with points other than the inventory's."""
+    device(twin, host, "ptremotecalibration/start.cgi", camera=camera)
+    for point in points:
+        device(twin, host, "ptremotecalibration/selecttarget.cgi", x=point["x"], y=point["y"])
+        device(twin, host, "ptremotecalibration/ontarget.cgi", pan=point["pan"], tilt=point["tilt"])
+    assert "GeneralSuccess" in device(twin, host, "ptremotecalibration/save.cgi")
+
+
+def fresh_units(twin, count):
+    """Units no other test of this module has touched."""
+    return [next(twin.unused) for _unit in range(count)]
+
+
 def secrets_of(twin, host):
     hostvars = twin.hosts[host]
     return [hostvars[k] for k in ("q6000_password", "q6000_remote_password", "q6000_operator_password",

@@ -14,7 +14,7 @@ import time
 import pytest
 import yaml
 
-from tests.integration.conftest import BIN, COLLECTIONS, PLAYBOOKS, device
+from tests.integration.conftest import BIN, COLLECTIONS, PLAYBOOKS, device, fresh_units
 from tests.sites import truth_points, write_site as site_inventory
 
 SITE = PLAYBOOKS / "site.yml"
@@ -22,16 +22,12 @@ FACTS = PLAYBOOKS / "facts.yml"
 CAPTURE = PLAYBOOKS / "capture_calibration.yml"
 
 
-def take(twin, count):
-    return [next(twin.unused) for _unit in range(count)]
-
-
 def summary(run):
     return run.result("Show the summary", "localhost")["msg"]
 
 
 def test_a_site_rolls_out_then_a_rerun_changes_nothing_in_three_requests_per_unit(ansible, twin, workdir):
-    units = take(twin, 3)
+    units = fresh_units(twin, 3)
     inventory = site_inventory(twin, workdir / "site-rollout", units)
     limit = ",".join(units + ["localhost"])
     first = ansible(SITE, inventory, limit=limit, extra_vars={"q6000_target": "q6000"})
@@ -52,7 +48,7 @@ def test_a_site_rolls_out_then_a_rerun_changes_nothing_in_three_requests_per_uni
 
 
 def test_a_failing_canary_stops_the_rollout_before_the_other_units(ansible, twin, workdir):
-    units = take(twin, 3)
+    units = fresh_units(twin, 3)
     inventory = site_inventory(twin, workdir / "site-canary", units)
     canary = sorted(units)[0]
     twin.fault(canary, "/axis-cgi/remotecameracontrol/getvapixparams.cgi", "http500", count=5)
@@ -85,7 +81,7 @@ def test_bad_role_variables_fail_before_any_device_is_touched(ansible, twin, wor
 
 
 def test_facts_playbook_prints_a_table(ansible, twin):
-    units = take(twin, 2)
+    units = fresh_units(twin, 2)
     run = ansible(FACTS, twin.inventory_path, limit=",".join(units + ["localhost"]))
     assert run.rc == 0, run.output
     lines = run.result("One line per unit", "localhost")["msg"]

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.integration.conftest import device, play
+from tests.integration.conftest import device, hand_calibrate, play
 from tests.sites import truth_points
 
 CAL = "/axis-cgi/ptremotecalibration/"
@@ -203,15 +203,6 @@ def test_a_foreign_session_is_named_and_left_alone_unless_told(ansible, twin, un
     assert taken.rc == 0, taken.output
     assert session_of(twin, unit) is None
     assert twin.state(unit)["calibrated"]["1"] is True
-
-
-def hand_calibrate(twin, unit, camera, points):
-    """What an operator in the web page does: a session with other points."""
-    device(twin, unit, "ptremotecalibration/start.cgi", camera=camera)
-    for point in points:
-        device(twin, unit, "ptremotecalibration/selecttarget.cgi", x=point["x"], y=point["y"])
-        device(twin, unit, "ptremotecalibration/ontarget.cgi", pan=point["pan"], tilt=point["tilt"])
-    assert "GeneralSuccess" in device(twin, unit, "ptremotecalibration/save.cgi")
 
 
 def test_when_drifted_recalibrates_only_the_head_that_no_longer_matches(ansible, twin, unit):

@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 import pytest
 import yaml
 
-from tests.integration.conftest import PLAYBOOKS, device
+from tests.integration.conftest import PLAYBOOKS, device, fresh_units, hand_calibrate
 from tests.sites import write_site as site_inventory
 
 SITE = PLAYBOOKS / "site.yml"
@@ -208,23 +208,10 @@ def points_of(inventory, unit):
     return {head["camera"]: head["points"] for head in heads}
 
 
-def recalibrate_by_hand(twin, unit, camera, points):
-    """What an operator in the device's web page does: a session with other points than the inventory's."""
-    device(twin, unit, "ptremotecalibration/start.cgi", camera=camera)
-    for point in points:
-        device(twin, unit, "ptremotecalibration/selecttarget.cgi", x=point["x"], y=point["y"])
-        device(twin, unit, "ptremotecalibration/ontarget.cgi", pan=point["pan"], tilt=point["tilt"])
-    assert "GeneralSuccess" in device(twin, unit, "ptremotecalibration/save.cgi")
-
-
-def take(twin, count):
-    return [next(twin.unused) for _unit in range(count)]
-
-
 # --- the tests -----------------------------------------------------------------------------------------------
 
 def test_rollout_and_report_in_one_run_show_the_drifted_head_and_a_unit_that_cannot_be_read(ansible, twin, workdir):
-    units = take(twin, 4)
+    units = fresh_units(twin, 4)
     drifted, unreadable = units[0], units[3]
     # Two heads with point sets (of four): enough to draw both kinds, and the drift check moves the PTZ less.
     inventory = site_inventory(twin, workdir / "site-report", units, cameras=(1, 2))
@@ -234,7 +221,7 @@ def test_rollout_and_report_in_one_run_show_the_drifted_head_and_a_unit_that_can
     first = ansible(SITE, inventory, limit=limit, extra_vars={"q6000_serial": "100%"})
     assert first.rc == 0, first.output
     points = {unit: points_of(inventory, unit) for unit in units}
-    recalibrate_by_hand(twin, drifted, 2, [dict(p, pan=p["pan"] + 3.0) for p in points[drifted][2]])
+    hand_calibrate(twin, drifted, 2, [dict(p, pan=p["pan"] + 3.0) for p in points[drifted][2]])
     # Only the report reads schemaversions.cgi: the rollout passes, the report's read of this unit fails.
     twin.fault(unreadable, "/axis-cgi/remotecameracontrol/schemaversions.cgi", "http500", count=5)
 
@@ -294,7 +281,7 @@ def test_rollout_and_report_in_one_run_show_the_drifted_head_and_a_unit_that_can
 
 
 def test_report_alone_says_what_is_not_measured_and_shows_a_session_and_a_failed_unit(ansible, twin, workdir):
-    units = take(twin, 3)
+    units = fresh_units(twin, 3)
     plain, in_session, failing = units
     inventory = site_inventory(twin, workdir / "site-alone", units, cameras=(1, 3))
     # Inventory text must come out as text, never as markup.
@@ -350,7 +337,7 @@ def test_report_alone_says_what_is_not_measured_and_shows_a_session_and_a_failed
 
 def test_a_unit_the_rollout_lost_is_a_failed_entry_when_both_playbooks_run_as_one(ansible, twin, workdir):
     """ansible-playbook stops before its next playbook once a host failed; imported plays go on without it."""
-    units = take(twin, 2)
+    units = fresh_units(twin, 2)
     healthy, lost = units
     inventory = site_inventory(twin, workdir / "site-lost", units, cameras=(2,))
     twin.fault(lost, "*", "http500", count=50)
