@@ -10,7 +10,7 @@ from __future__ import annotations
 from .device import Session, Unit
 from .optics import FIT_LIMIT, MATCH_LIMIT, MIN_POINTS, NBR_OF_HEADS, Point, fit, match_error, predict
 from .ptz import LIMITS
-from .xmlapi import ApiError, check_arguments, element, number, parse_float, parse_int, schema_versions_body
+from .xmlapi import ApiError, check_arguments, element, number, parse_float, parse_int, schemaversions
 
 
 def _session(unit: Unit) -> Session:
@@ -102,12 +102,6 @@ def iscalibrated(unit: Unit, args: dict[str, str]) -> str:
         {"Camera": {"Id": str(n), "Calibrated": "1" if n in unit.calibrations else "0"}}
         for n in range(1, NBR_OF_HEADS + 1)
     ])
-
-
-def schemaversions(unit: Unit, args: dict[str, str]) -> str:
-    if args:
-        raise ApiError(20, f"schemaversions.cgi takes no argument ({sorted(args)[0]} given).")
-    return schema_versions_body(unit.settings.deprecated)
 
 
 CGIS = {

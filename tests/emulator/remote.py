@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 
 from .device import STATUS_TEXT, Unit
-from .xmlapi import ApiError, check_arguments, element, parse_int, schema_versions_body
+from .xmlapi import ApiError, check_arguments, element, parse_int, schemaversions
 
 HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
@@ -107,12 +107,6 @@ def getvapixstatus(unit: Unit, args: dict[str, str]) -> str:
 def getremoteurl(unit: Unit, args: dict[str, str]) -> str:
     check_arguments(args, set())
     return element("GetRemoteURLSuccess", remote_url(unit))
-
-
-def schemaversions(unit: Unit, args: dict[str, str]) -> str:
-    if args:
-        raise ApiError(20, f"schemaversions.cgi takes no argument ({sorted(args)[0]} given).")
-    return schema_versions_body(unit.settings.deprecated)
 
 
 CGIS = {

@@ -9,7 +9,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
+
+if TYPE_CHECKING:
+    from .device import Unit
 
 PROLOG = '<?xml version="1.0" encoding="utf-8" ?>'
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -76,10 +80,12 @@ def error_body(error: ApiError, element_name: str) -> str:
     return element("GeneralError", {"ErrorCode": str(error.code), element_name: error.text})
 
 
-def schema_versions_body(deprecated: bool) -> str:
-    return element("SchemaVersionSuccess", [
-        {"SchemaVersion": {"VersionNumber": "1.0", "Deprecated": "true" if deprecated else "false"}},
-    ])
+def schemaversions(unit: Unit, args: dict[str, str]) -> str:
+    """schemaversions.cgi of either API: the one version, 1.0, deprecated when the unit's switch says so."""
+    if args:
+        raise ApiError(20, f"schemaversions.cgi takes no argument ({sorted(args)[0]} given).")
+    deprecated = "true" if unit.settings.deprecated else "false"
+    return element("SchemaVersionSuccess", [{"SchemaVersion": {"VersionNumber": "1.0", "Deprecated": deprecated}}])
 
 
 def check_arguments(args: dict[str, str], allowed: set[str]) -> None:
