@@ -121,8 +121,14 @@ def interrupts_raise():
         yield
         return
 
+    interrupted = []
+
     def handler(signum, _frame):
-        raise Interrupted("interrupted by %s" % signal.Signals(signum).name)
+        # Only the first signal interrupts: the same one often arrives twice (from the terminal to the process
+        # group, and forwarded by ansible-playbook), and a second one must not cut the abort short.
+        if not interrupted:
+            interrupted.append(signum)
+            raise Interrupted("interrupted by %s" % signal.Signals(signum).name)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
