@@ -45,8 +45,6 @@ class VapixAction(ActionBase):
     """Base of the collection's action plugins; subclasses set LOGIC (a module_utils logic module)."""
 
     LOGIC = None
-    _VALID_ARGS = frozenset()
-    TRANSFERS_FILES = False
 
     def _in_process(self, task_vars):
         choice = (task_vars or {}).get(EXECUTION_VAR, "auto")
