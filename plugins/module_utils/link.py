@@ -169,26 +169,24 @@ def plan(params, current, status):
     return args, changed
 
 
-def wait_for_connection(client, timeout, status=None, until=lambda code: code == 0):
+def wait_for_connection(client, timeout, status, until=lambda code: code == 0):
     """Poll getvapixstatus until `until(code)` (by default: 0, connection OK); returns the last status and
     whether it got there within `timeout` seconds."""
     deadline = time.monotonic() + timeout
-    while True:
-        if status is not None and until(status["code"]):
-            return status, True
-        if status is not None and time.monotonic() >= deadline:
+    while not until(status["code"]):
+        if time.monotonic() >= deadline:
             return status, False
-        if status is not None:
-            time.sleep(POLL_INTERVAL)
+        time.sleep(POLL_INTERVAL)
         status = read_status(client)
+    return status, True
 
 
 class LinkFailed(VapixError):
     """The link did not come up; carries what was read so the result still reports it."""
 
-    def __init__(self, message, result):
+    def __init__(self, message, result, cgi=None, host=None):
         self.result = result
-        super().__init__(message)
+        super().__init__(message, cgi=cgi, host=host)
 
 
 def run(client, params, check_mode):
@@ -218,8 +216,8 @@ def run(client, params, check_mode):
                      if option in changed_keys and not _applied(after[key], current[key], option)]
         result["params"] = current
         if unapplied:
-            raise LinkFailed("setvapixparams.cgi on %s: the device answered success but did not apply %s"
-                             % (client.host, ", ".join(unapplied)), result)
+            raise LinkFailed("the device answered success but did not apply %s" % ", ".join(unapplied), result,
+                             cgi="remotecameracontrol/setvapixparams.cgi", host=client.host)
         result["remote_url"] = read_remote_url(client)
         status = read_status(client)
         result["status"] = status
