@@ -125,6 +125,11 @@ def format_host(host):
     return host
 
 
+def says_stale(headers):
+    """Whether a 401's challenge says the nonce is stale (the credentials were right)."""
+    return "stale=true" in headers.get("WWW-Authenticate", "").lower().replace(" ", "")
+
+
 def _text(value):
     """The text of an xmltodict node (a string, or a dict with attributes and '#text')."""
     if isinstance(value, dict):
@@ -149,8 +154,7 @@ if HAS_REQUESTS:
 
         def handle_401(self, r, **kwargs):
             response = super().handle_401(r, **kwargs)
-            challenge = response.headers.get("www-authenticate", "").lower().replace(" ", "")
-            if (response is not r and response.status_code == 401 and "stale=true" in challenge
+            if (response is not r and response.status_code == 401 and says_stale(response.headers)
                     and not self._thread_local.stale_retried):
                 self._thread_local.stale_retried = True
                 self._thread_local.num_401_calls = 1
@@ -180,7 +184,6 @@ class VapixClient:
         self._deprecated_seen = set()
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "vapix.q6000"
-        self.session.trust_env = True
         # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a session-wide setting.
         self.verify = ca_path if (use_https and validate_certs and ca_path) else bool(validate_certs)
         if username is not None and password is not None:
@@ -250,7 +253,7 @@ class VapixClient:
 
     def _check_status(self, cgi, status, headers):
         if status == 401:
-            if "stale=true" in headers.get("WWW-Authenticate", "").lower().replace(" ", ""):
+            if says_stale(headers):
                 raise AuthError("HTTP 401: the device declared every new nonce stale; check its clock and "
                                 "its Digest settings", cgi=cgi, host=self.host)
             role = ROLES.get(cgi, "administrator")
