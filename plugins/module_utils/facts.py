@@ -89,7 +89,7 @@ def read_session(client):
     }
 
 
-def _device(client, _params):
+def _device(client, _params, _facts):
     values = client.param_list(*DEVICE_GROUPS)
     version = values.get("Properties.API.HTTP.Version")
     apis = {
@@ -115,12 +115,12 @@ def _device(client, _params):
     return facts
 
 
-def _connection(client, _params):
+def _connection(client, _params, _facts):
     status = read_status(client)
     return {"link": read_params(client), "link_status": status, "remote_url": read_remote_url(client)}
 
 
-def _calibration(client, _params):
+def _calibration(client, _params, _facts):
     calibrated = read_calibrated(client)
     return {
         "calibrated": [{"camera": camera, "calibrated": value} for camera, value in calibrated.items()],
@@ -129,8 +129,10 @@ def _calibration(client, _params):
     }
 
 
-def _ptz(client, params):
-    with ptz_client(client, params, read_remote_url(client)) as ptz:
+def _ptz(client, params, facts):
+    """The connection subset, when gathered too, has already read the PTZ's URL."""
+    remote_url = facts.get("remote_url") or read_remote_url(client)
+    with ptz_client(client, params, remote_url) as ptz:
         pan, tilt, zoom = settled_position(ptz)
     return {"ptz_position": {"pan": pan, "tilt": tilt, "zoom": zoom}}
 
@@ -142,5 +144,5 @@ def run(client, params, check_mode):
     subsets = subsets_of(params.get("gather_subset"))
     facts = {"gathered_subsets": subsets}
     for name in subsets:
-        facts.update(GATHERERS[name](client, params))
+        facts.update(GATHERERS[name](client, params, facts))
     return {"changed": False, "ansible_facts": {"q6000": facts}}

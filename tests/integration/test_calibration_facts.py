@@ -97,10 +97,12 @@ def test_check_mode_reads_facts_too(ansible, twin, unit):
 
 def test_the_ptz_position_once_at_rest(ansible, twin, unit):
     device(twin, unit, "ptz:com/ptz.cgi", pan=-120.5, tilt=-35.25)
-    run = ansible(play([facts_task(gather_subset=["ptz"], remote_username="{{ q6000_remote_username }}",
+    twin.reset(unit)
+    run = ansible(play([facts_task(gather_subset=["connection", "ptz"], remote_username="{{ q6000_remote_username }}",
                                    remote_password="{{ q6000_remote_password }}")]), twin.inventory_path, limit=unit)
     assert run.rc == 0, run.output
     position = run.result("facts", unit)["ansible_facts"]["q6000"]["ptz_position"]
     assert position["pan"] == pytest.approx(-120.5, abs=0.001)
     assert position["tilt"] == pytest.approx(-35.25, abs=0.001)
+    assert twin.counters(unit)["cgi"]["/axis-cgi/remotecameracontrol/getremoteurl.cgi"] == 1
     assert twin.hosts[unit]["q6000_remote_password"] not in run.output
