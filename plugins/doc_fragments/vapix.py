@@ -67,7 +67,8 @@ options:
     default: false
   timeout:
     description:
-      - Seconds to wait for the device to connect and to answer each request.
+      - Seconds a request may take, from connecting to the last byte of the answer; C(save.cgi) gets three
+        times as long, since the device fits the calibration before it answers.
       - If not set, the environment variable E(VAPIX_TIMEOUT) is used.
     type: float
     default: 10
@@ -78,10 +79,49 @@ options:
         whose answer was lost.
     type: int
     default: 2
+  ptz_hostname:
+    description:
+      - Address of the AXIS Q60-E PTZ on the site network, where the host that runs the module reaches it.
+        Used by everything that reads or moves the PTZ itself.
+      - When not set, the URL the Q6000-E reports for its PTZ (C(remotecameracontrol/getremoteurl.cgi)) is used,
+        unless its host is link-local (169.254.0.0/16, fe80::/10), as it is in C(auto) discovery; the task then
+        fails before it moves anything, naming this option.
+      - Before the PTZ is read or moved, its MAC address is compared with the one the Q6000-E reports for its
+        PTZ, so an address of another unit's PTZ is refused.
+      - If not set, the environment variable E(VAPIX_PTZ_HOSTNAME) is used.
+    type: str
+  ptz_port:
+    description:
+      - TCP port of the PTZ's web server. Defaults to 80, or 443 with HTTPS.
+      - If not set, the environment variable E(VAPIX_PTZ_PORT) is used.
+    type: int
+  ptz_use_https:
+    description: Talk HTTPS to the PTZ. Defaults to O(use_https).
+    type: bool
+  ptz_validate_certs:
+    description: Verify the PTZ's TLS certificate. Defaults to O(validate_certs).
+    type: bool
+  ptz_ca_path:
+    description: PEM file of the CA that signed the PTZ's certificate. Defaults to O(ca_path).
+    type: path
+  remote_username:
+    description:
+      - Account on the PTZ. It is the account the Q6000-E logs in to its PTZ with (set by
+        M(vapix.q6000.remote_camera_params)) and the one the modules use to read and move the PTZ.
+      - If not set, the environment variable E(VAPIX_REMOTE_USERNAME) is used.
+    type: str
+  remote_password:
+    description:
+      - Password of O(remote_username). Never logged or returned.
+      - If not set, the environment variable E(VAPIX_REMOTE_PASSWORD) is used.
+    type: str
 notes:
   - "The modules talk to the camera over HTTP from the host that runs them (the controller with
     C(connection: local), or the host the task is delegated to); nothing is installed on the camera."
   - Requires the Python libraries C(requests) and C(xmltodict) on that host.
+  - No HTTP redirect is followed; it would take the credentials to another address.
+  - The connection and PTZ options can be set once for all modules with C(module_defaults) and
+    C(group/vapix.q6000.vapix).
 """
 
     ACTION_GROUP = r"""

@@ -11,18 +11,22 @@ head keeps its previously saved calibration.
 from __future__ import annotations
 
 import math
+import time
 
 from ansible_collections.vapix.q6000.plugins.module_utils.common import (
+    Interrupted,
     ValidationError,
     check_number,
 )
 from ansible_collections.vapix.q6000.plugins.module_utils.facts import read_calibrated, read_session
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angular_distance, fit, wrap180
-from ansible_collections.vapix.q6000.plugins.module_utils.link import read_remote_url
-from ansible_collections.vapix.q6000.plugins.module_utils.ptz import position, ptz_client, settled_position
+from ansible_collections.vapix.q6000.plugins.module_utils.ptz import connect, number, position, put_back, settled_position
 from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
     PT_REMOTE_CALIBRATION,
     DeviceError,
+    SessionBusyError,
+    TransportError,
+    UnexpectedAnswerError,
     VapixError,
 )
 
@@ -33,6 +37,7 @@ POINT_SPEC = dict(
     tilt=dict(type="float", required=True),
 )
 
+
 ARGUMENT_SPEC = dict(
     heads=dict(type="list", elements="dict", required=True, options=dict(
         camera=dict(type="int", required=True),
@@ -42,21 +47,11 @@ ARGUMENT_SPEC = dict(
     min_points=dict(type="int", default=4),
     abort_ongoing=dict(type="bool", default=False),
     drift_tolerance=dict(type="float", default=1.0),
-    remote_username=dict(type="str"),
-    remote_password=dict(type="str", no_log=True),
 )
 
 DEVICE_MIN_POINTS = 3
 SAME_PIXEL = 1e-3  # normalized units: about one pixel of a 1920x1080 head
 LINE_SPREAD = 0.02  # normalized units: points closer than this to one line do not fix roll and field of view
-
-
-class CalibrationFailed(VapixError):
-    """A failure after the device was asked something; carries the result so far."""
-
-    def __init__(self, message, result):
-        self.result = result
-        super().__init__(message)
 
 
 def _collinear_spread(points):
@@ -116,17 +111,14 @@ def validate(params):
                                   "that line" % (where, camera, spread))
 
 
-def _number(value, digits):
-    return ("%.*f" % (digits, value)).rstrip("0").rstrip(".") or "0"
-
-
 def _limits(ptz):
-    values = ptz.param_list("PTZ.Limit.L1")
+    names = ["PTZ.Limit.L1.%s" % key for key in ("MinPan", "MaxPan", "MinTilt", "MaxTilt")]
+    values = ptz.param_values(*names)
     try:
-        return {key: float(values["PTZ.Limit.L1.%s" % key]) for key in ("MinPan", "MaxPan", "MinTilt", "MaxTilt")}
-    except (KeyError, ValueError):
-        raise VapixError("the PTZ does not report PTZ.Limit.L1.MinPan/MaxPan/MinTilt/MaxTilt",
-                         cgi="param.cgi", host=ptz.host)
+        return {name.rpartition(".")[2]: float(values[name]) for name in names}
+    except ValueError:
+        raise UnexpectedAnswerError("the PTZ's limits are not numbers (%s)" % ", ".join(
+            "%s=%s" % (name, values[name][:20]) for name in names), cgi="param.cgi", host=ptz.host)
 
 
 def _check_limits(heads, limits):
@@ -144,36 +136,66 @@ def _check_limits(heads, limits):
 
 
 # --- sessions ---------------------------------------------------------------------------------------------
+# A session is ours from the moment our start.cgi succeeded, and stays ours while the device shows our camera
+# and the target we selected last (none once it was paired). Anything else is another client's: never aborted
+# unless abort_ongoing says so.
+
+def _describe(session):
+    where = "camera %s" % session["camera"]
+    target = session["current_target"]
+    return where + (", target x=%s y=%s" % (target["x"], target["y"]) if target else ", no target selected")
+
 
 def _start(client, camera, abort_ongoing):
     try:
-        client.call(PT_REMOTE_CALIBRATION, "start", {"camera": camera}, write=True)
+        client.call(PT_REMOTE_CALIBRATION, "start", {"camera": camera})
         return
     except DeviceError as exc:
         if exc.code != 50:
             raise
+    except (TransportError, Interrupted):
+        # No answer: the device may have opened the session all the same. A session of our camera with no
+        # target is that one (nobody else had time to select a target in it): close it.
+        _close_unanswered_start(client, camera)
+        raise
     session = read_session(client)
     if session is None:
-        client.call(PT_REMOTE_CALIBRATION, "start", {"camera": camera}, write=True)
+        client.call(PT_REMOTE_CALIBRATION, "start", {"camera": camera})
         return
-    target = session["current_target"]
-    where = "camera %s" % session["camera"]
-    if target:
-        where += ", target x=%s y=%s" % (target["x"], target["y"])
-    else:
-        where += ", no target selected"
     if not abort_ongoing:
-        raise VapixError("another calibration session is open on this device (%s); it may be an operator in "
-                         "the web page. Wait for it to end, or set abort_ongoing=true to abort it"
-                         % where, cgi="ptremotecalibration/start.cgi", host=client.host)
-    client.call(PT_REMOTE_CALIBRATION, "abort", write=True)
-    client.call(PT_REMOTE_CALIBRATION, "start", {"camera": camera}, write=True)
+        raise SessionBusyError("another calibration session is open on this device (%s); it may be an operator "
+                               "in the web page. Wait for it to end, or set abort_ongoing=true to abort it"
+                               % _describe(session), cgi="ptremotecalibration/start.cgi", host=client.host, code=50)
+    client.call(PT_REMOTE_CALIBRATION, "abort")
+    client.call(PT_REMOTE_CALIBRATION, "start", {"camera": camera})
 
 
-def _abort_own(client):
-    """Abort the session this module started; 54 means the device already ended it."""
+def _close_unanswered_start(client, camera):
     try:
-        client.call(PT_REMOTE_CALIBRATION, "abort", write=True)
+        session = read_session(client)
+        if session is not None and session["camera"] == camera and _same_target(session["current_target"], None):
+            client.call(PT_REMOTE_CALIBRATION, "abort")
+    except VapixError:
+        pass
+
+
+def _same_target(current, selected):
+    """Whether the device's current target is the one we selected last (None: none, or a firmware's 0/0)."""
+    if selected is None:
+        return current is None or (current["x"] == 0 and current["y"] == 0)
+    return current is not None and abs(current["x"] - selected[0]) < 1e-4 and abs(current["y"] - selected[1]) < 1e-4
+
+
+def _abort_own(client, camera, selected):
+    """Abort our session; leave any other alone. Returns a problem to report, or None."""
+    try:
+        session = read_session(client)
+        if session is None:
+            return None
+        if session["camera"] != camera or not _same_target(session["current_target"], selected):
+            return ("the open session is not the one this run started (%s): another client took over; it was "
+                    "left alone" % _describe(session))
+        client.call(PT_REMOTE_CALIBRATION, "abort")
         return None
     except DeviceError as exc:
         if exc.code == 54:
@@ -189,38 +211,65 @@ def _worst_points(points, count=3):
     return ", ".join("point %d (%.2f degrees off)" % (i, residuals[i]) for i in order)
 
 
-def calibrate_head(client, index, head, abort_ongoing):
-    """One session: start, a selecttarget/ontarget pair per point, save; abort on any way out."""
+def _save(client, index, head, calibrated_before):
+    camera = head["camera"]
+    try:
+        client.call(PT_REMOTE_CALIBRATION, "save")
+    except DeviceError as exc:
+        if exc.code == 51:
+            raise exc.reworded("heads[%d] (camera %s): the device found no calibration that fits the points "
+                               "(error 51); the points that fit worst: %s. Re-measure those"
+                               % (index, camera, _worst_points(head["points"])))
+        raise
+    except TransportError as exc:
+        try:
+            now = read_calibrated(client).get(camera)
+            session = read_session(client)
+        except VapixError as again:
+            raise exc.reworded("%s; whether the calibration of camera %s was saved is unknown (reading it back "
+                               "failed too: %s). Run again: the head is calibrated again or left as it is"
+                               % (exc, camera, again))
+        if session is not None:
+            said = "the session is still open, so the points were not saved"
+        elif now and not calibrated_before:
+            said = "the device now reports the head calibrated and no session open, so the save most likely took effect"
+        elif now:
+            said = ("the device reports the head calibrated and no session open, as it was before, so whether the "
+                    "new points took effect is unknown")
+        else:
+            said = "the device reports the head not calibrated"
+        error = exc.reworded("%s; the outcome of save.cgi for camera %s is unknown: %s. A rerun converges "
+                             "(recalibrate=always sends the points again)" % (exc, camera, said))
+        error.saved = bool(now) and session is None
+        raise error
+
+
+def calibrate_head(client, index, head, abort_ongoing, calibrated_before=False):
+    """One session: start, a selecttarget/ontarget pair per point, save; abort our own session on any way out."""
     camera = head["camera"]
     _start(client, camera, abort_ongoing)
+    selected = None
     try:
         for i, point in enumerate(head["points"]):
-            client.call(PT_REMOTE_CALIBRATION, "selecttarget",
-                        {"x": _number(point["x"], 6), "y": _number(point["y"], 6)}, write=True)
+            x, y = number(point["x"], 6), number(point["y"], 6)
+            client.call(PT_REMOTE_CALIBRATION, "selecttarget", {"x": x, "y": y})
+            selected = (float(x), float(y))
             try:
                 client.call(PT_REMOTE_CALIBRATION, "ontarget",
-                            {"pan": _number(wrap180(point["pan"]), 4), "tilt": _number(point["tilt"], 4)},
-                            write=True)
+                            {"pan": number(wrap180(point["pan"]), 4), "tilt": number(point["tilt"], 4)})
             except DeviceError as exc:
                 if exc.code == 52:
-                    raise VapixError("heads[%d].points[%d] (camera %s, x=%s y=%s pan=%s tilt=%s): the device "
-                                     "refused the point (error 52): the pan/tilt is too far from where that "
-                                     "pixel looks; re-measure it"
-                                     % (index, i, camera, point["x"], point["y"], point["pan"], point["tilt"]),
-                                     cgi=exc.cgi, host=exc.host)
+                    raise exc.reworded("heads[%d].points[%d] (camera %s, x=%s y=%s pan=%s tilt=%s): the device "
+                                       "refused the point (error 52): the pan/tilt is too far from where that "
+                                       "pixel looks; re-measure it"
+                                       % (index, i, camera, point["x"], point["y"], point["pan"], point["tilt"]))
                 raise
-        try:
-            client.call(PT_REMOTE_CALIBRATION, "save", write=True)
-        except DeviceError as exc:
-            if exc.code == 51:
-                raise VapixError("heads[%d] (camera %s): the device found no calibration that fits the points "
-                                 "(error 51); the points that fit worst: %s. Re-measure those"
-                                 % (index, camera, _worst_points(head["points"])), cgi=exc.cgi, host=exc.host)
-            raise
+            selected = None
+        _save(client, index, head, calibrated_before)
     except BaseException as exc:
-        problem = _abort_own(client)
+        problem = _abort_own(client, camera, selected)
         if problem and isinstance(exc, VapixError):
-            raise VapixError("%s; aborting the session failed too: %s" % (exc, problem))
+            raise exc.reworded("%s; %s" % (exc, problem))
         raise
 
 
@@ -228,13 +277,14 @@ def calibrate_head(client, index, head, abort_ongoing):
 
 def _resolution(client, cameras):
     groups = ["Image.I%d.Appearance.Resolution" % (camera - 1) for camera in cameras]
-    values = client.param_list(*groups)
+    values = client.param_values(*groups)
     sizes = {}
     for camera in cameras:
-        text = values.get("Image.I%d.Appearance.Resolution" % (camera - 1), "")
+        text = values["Image.I%d.Appearance.Resolution" % (camera - 1)]
         width, _sep, height = text.partition("x")
         if not (width.isdigit() and height.isdigit()):
-            raise VapixError("no resolution for camera %s (%r)" % (camera, text), cgi="param.cgi", host=client.host)
+            raise UnexpectedAnswerError("no resolution for camera %s (%r)" % (camera, text[:40]), cgi="param.cgi",
+                                        host=client.host)
         sizes[camera] = (int(width), int(height))
     return sizes
 
@@ -243,12 +293,15 @@ def measure_drift(client, ptz, camera, points, size):
     """Send the PTZ to each point through the head's saved calibration; degrees off the point's pan/tilt."""
     width, height = size
     errors = []
+    here = position(ptz)
     for point in points:
         px = int(round((point["x"] + 1.0) / 2.0 * width))
         py = int(round((1.0 - point["y"]) / 2.0 * height))
+        commanded = time.monotonic()
         client.ptz({"camera": camera, "center": "%d,%d" % (px, py), "imagewidth": width, "imageheight": height},
                    write=True)
-        pan, tilt, _zoom = settled_position(ptz)
+        here = settled_position(ptz, before=here, commanded=commanded)
+        pan, tilt, _zoom = here
         errors.append(round(angular_distance(pan, tilt, wrap180(point["pan"]), point["tilt"]), 3))
     return errors
 
@@ -313,7 +366,7 @@ def run(client, params, check_mode):
     ptz = None
     try:
         if params.get("remote_username"):
-            ptz = ptz_client(client, params, read_remote_url(client))
+            ptz = connect(client, params)
             _check_limits([head for head, entry in zip(heads, entries) if entry["would"]], _limits(ptz))
         to_measure = [(head, entry) for head, entry in zip(heads, entries) if entry["would"] == "measure"]
         if to_measure:
@@ -322,12 +375,18 @@ def run(client, params, check_mode):
             if entry["would"] in CHANGES:
                 start = client.requests_made
                 try:
-                    calibrate_head(client, h, head, params["abort_ongoing"])
+                    calibrate_head(client, h, head, params["abort_ongoing"], entry["calibrated_before"])
+                except VapixError as exc:
+                    if hasattr(exc, "saved"):
+                        entry["action"] = "unknown"
+                        entry["reason"] = "save.cgi got no answer; saved: %s" % (
+                            "most likely" if exc.saved else "no")
+                    raise
                 finally:
                     entry["requests"] += client.requests_made - start
                 entry["action"] = entry["would"]
     except VapixError as exc:
-        raise CalibrationFailed(str(exc), _result(entries))
+        raise exc.reworded(str(exc), _result(entries))
     finally:
         if ptz is not None:
             ptz.close()
@@ -337,7 +396,7 @@ def run(client, params, check_mode):
 def _measure(client, ptz, to_measure, tolerance):
     """Drift of each calibrated head; the PTZ goes back where it was, whatever happens."""
     sizes = _resolution(client, [head["camera"] for head, _entry in to_measure])
-    home = position(ptz)
+    home = settled_position(ptz)
     try:
         for head, entry in to_measure:
             start = client.requests_made + ptz.requests_made
@@ -351,4 +410,4 @@ def _measure(client, ptz, to_measure, tolerance):
                 entry["would"] = None
                 entry["reason"] = "within tolerance (%.2f degrees)" % max(errors)
     finally:
-        ptz.ptz({"pan": _number(home[0], 4), "tilt": _number(home[1], 4), "zoom": _number(home[2], 0)}, write=True)
+        put_back(ptz, home)

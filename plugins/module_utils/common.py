@@ -39,6 +39,18 @@ CONNECTION_ARGUMENT_SPEC = dict(
     retries=dict(type="int", default=2),
 )
 
+# Where the controller reaches the PTZ, and the PTZ's account. The account is the one the Q6000-E uses on its
+# PTZ too (remote_camera_params sets it there), so every module takes it from the same options.
+PTZ_ARGUMENT_SPEC = dict(
+    ptz_hostname=dict(type="str", fallback=(env_fallback, ["VAPIX_PTZ_HOSTNAME"])),
+    ptz_port=dict(type="int", fallback=(env_fallback, ["VAPIX_PTZ_PORT"])),
+    ptz_use_https=dict(type="bool"),
+    ptz_validate_certs=dict(type="bool"),
+    ptz_ca_path=dict(type="path"),
+    remote_username=dict(type="str", fallback=(env_fallback, ["VAPIX_REMOTE_USERNAME"])),
+    remote_password=dict(type="str", no_log=True, fallback=(env_fallback, ["VAPIX_REMOTE_PASSWORD"])),
+)
+
 # Characters that would end the host part of a URL or smuggle another argument or header into it.
 _HOST_FORBIDDEN = re.compile(r"[\s/?#@&=%\\\"'<>{}|^`]")
 
@@ -73,10 +85,36 @@ def check_number(name, value, low=None, high=None):
         raise ValidationError("%s: %s is outside %s..%s" % (name, value, low, high))
 
 
+def check_account_text(name, value, basic=False):
+    """Refuse what cannot go into an HTTP header; the message never shows the value (it may be a password)."""
+    if value is None:
+        return
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValidationError("%s: contains a control character (a line break, say), which no HTTP "
+                              "authentication can carry" % name)
+    if basic:
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValidationError("%s: contains characters outside Latin-1, which Basic authentication cannot "
+                                  "send; use auth=digest" % name)
+
+
+def ptz_use_https(params):
+    """Whether the PTZ is talked to over HTTPS: ptz_use_https, or else the connection's use_https."""
+    value = params.get("ptz_use_https")
+    return params["use_https"] if value is None else value
+
+
 def check_connection(params):
-    """The connection options, checked before any request."""
+    """The connection options (the Q6000-E's and the PTZ's), checked before any request."""
     check_host("hostname", params["hostname"], required=True)
     check_port("port", params.get("port"))
+    check_host("ptz_hostname", params.get("ptz_hostname"))
+    check_port("ptz_port", params.get("ptz_port"))
+    basic = params["auth"] == "basic"
+    for name in ("username", "password", "remote_username", "remote_password"):
+        check_account_text(name, params.get(name), basic=basic)
     if not params["timeout"] > 0 or not math.isfinite(params["timeout"]):
         raise ValidationError("timeout: %s must be a positive number of seconds" % params["timeout"])
     if params["retries"] < 0 or params["retries"] > 10:
@@ -84,6 +122,10 @@ def check_connection(params):
     if params["auth"] == "basic" and not params["use_https"] and not params["allow_basic_over_http"]:
         raise ValidationError("auth: basic would send the password in clear over HTTP; set use_https=true, "
                               "or allow_basic_over_http=true to accept that")
+    if (basic and params.get("remote_password") and not ptz_use_https(params)
+            and not params["allow_basic_over_http"]):
+        raise ValidationError("auth: basic would send remote_password in clear over HTTP to the PTZ; set "
+                              "ptz_use_https=true, or allow_basic_over_http=true to accept that")
 
 
 def missing_libraries():
@@ -159,6 +201,9 @@ def execute(logic, params, check_mode):
     except (VapixError, Interrupted) as exc:
         result = dict(getattr(exc, "result", None) or {"changed": False})
         result.update(failed=True, msg=str(exc))
+        if getattr(exc, "unreachable", False) and client.answers == 0:
+            # The unit never answered: Ansible counts it as not reached (PLAY RECAP, ignore_unreachable).
+            result["unreachable"] = True
     finally:
         client.close()
     if client.warnings:
@@ -167,8 +212,9 @@ def execute(logic, params, check_mode):
 
 
 def argument_spec(task_spec):
-    """The full argument spec of a module: its own options plus the connection options."""
+    """The full argument spec of a module: its own options plus the connection and PTZ options."""
     spec = dict(CONNECTION_ARGUMENT_SPEC)
+    spec.update(PTZ_ARGUMENT_SPEC)
     spec.update(task_spec)
     return spec
 

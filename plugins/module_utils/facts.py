@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError
 from ansible_collections.vapix.q6000.plugins.module_utils.link import read_params, read_remote_url, read_status
-from ansible_collections.vapix.q6000.plugins.module_utils.ptz import ptz_client, settled_position
+from ansible_collections.vapix.q6000.plugins.module_utils.ptz import connect, settled_position
 from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
     PT_REMOTE_CALIBRATION,
     REMOTE_CAMERA_CONTROL,
@@ -20,8 +20,6 @@ ALL = ("device", "connection", "calibration")
 
 ARGUMENT_SPEC = dict(
     gather_subset=dict(type="list", elements="str", default=["all"]),
-    remote_username=dict(type="str"),
-    remote_password=dict(type="str", no_log=True),
 )
 
 # One param.cgi request carries every identity parameter.
@@ -54,23 +52,14 @@ def validate(params):
 
 def read_schema_versions(client, api):
     _name, body = client.call(api, "schemaversions")
-    entries = (body or {}).get("SchemaVersion") or []
-    if isinstance(entries, dict):
-        entries = [entries]
-    return [{"version": entry.get("VersionNumber"),
-             "deprecated": str(entry.get("Deprecated", "false")).lower() == "true"} for entry in entries]
+    return [{"version": entry["VersionNumber"], "deprecated": (entry["Deprecated"] or "false").lower() == "true"}
+            for entry in body["SchemaVersion"]]
 
 
 def read_calibrated(client):
     """{camera id: calibrated} from iscalibrated.cgi, in camera order."""
     _name, body = client.call(PT_REMOTE_CALIBRATION, "iscalibrated")
-    cameras = (body or {}).get("Camera") or []
-    if isinstance(cameras, dict):
-        cameras = [cameras]
-    calibrated = {}
-    for camera in cameras:
-        calibrated[int(camera["Id"])] = str(camera.get("Calibrated")).strip() == "1"
-    return dict(sorted(calibrated.items()))
+    return dict(sorted((camera["Id"], camera["Calibrated"] == 1) for camera in body["Camera"]))
 
 
 def read_session(client):
@@ -81,16 +70,15 @@ def read_session(client):
         if exc.code == 54:
             return None
         raise
-    body = body or {}
-    target = body.get("CurrentTarget")
-    return {
-        "camera": int(body["Camera"]) if body.get("Camera") is not None else None,
-        "current_target": {"x": float(target["X"]), "y": float(target["Y"])} if target else None,
-    }
+    target = body["CurrentTarget"]
+    # Some firmware always carries CurrentTarget, empty before any selecttarget.
+    if target is None or target["X"] is None or target["Y"] is None:
+        target = None
+    return {"camera": body["Camera"], "current_target": {"x": target["X"], "y": target["Y"]} if target else None}
 
 
 def _device(client, _params, _facts):
-    values = client.param_list(*DEVICE_GROUPS)
+    values, _missing = client.param_list(*DEVICE_GROUPS)
     version = values.get("Properties.API.HTTP.Version")
     apis = {
         "remote_camera_control": version == "3" and values.get("Properties.RemoteCameraControl.VAPIX") == "yes",
@@ -131,8 +119,8 @@ def _calibration(client, _params, _facts):
 
 def _ptz(client, params, facts):
     """The connection subset, when gathered too, has already read the PTZ's URL."""
-    remote_url = facts.get("remote_url") or read_remote_url(client)
-    with ptz_client(client, params, remote_url) as ptz:
+    mac = (facts.get("link") or {}).get("mac_address")
+    with connect(client, params, facts.get("remote_url"), expected_mac=mac) as ptz:
         pan, tilt, zoom = settled_position(ptz)
     return {"ptz_position": {"pan": pan, "tilt": tilt, "zoom": zoom}}
 

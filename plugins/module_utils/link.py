@@ -26,11 +26,10 @@ ARGUMENT_SPEC = dict(
     http_port=dict(type="int"),
     https_port=dict(type="int"),
     rtsp_port=dict(type="int"),
-    remote_username=dict(type="str"),
-    remote_password=dict(type="str", no_log=True),
     update_password=dict(type="str", default="on_failure", choices=["on_failure", "always", "never"], no_log=False),
     wait_for_connection=dict(type="bool", default=False),
     wait_timeout=dict(type="float", default=60.0),
+    allow_password_over_http=dict(type="bool", default=False),
 )
 
 # option -> (setvapixparams argument, key in `params`)
@@ -70,59 +69,47 @@ def validate(params):
                               "PTZ's IPv4 address itself); use discovery_mode=manual to set %s" % host)
     if params.get("remote_username") == "":
         raise ValidationError("remote_username: must not be empty")
-    if params.get("wait_for_connection"):
-        check_number("wait_timeout", params.get("wait_timeout"), 0, 3600)
+    check_number("wait_timeout", params.get("wait_timeout"), 0, 3600)
+    if (params.get("remote_password") is not None and params["update_password"] != "never"
+            and not params["use_https"] and not params["allow_password_over_http"]):
+        raise ValidationError("remote_password: it would be sent to the Q6000-E in clear over HTTP; set "
+                              "use_https=true (the norm), or allow_password_over_http=true to accept that")
 
 
 def read_params(client):
     _name, body = client.call(REMOTE_CAMERA_CONTROL, "getvapixparams")
-    base = (body or {}).get("BaseConnectionParams") or {}
-    vapix = (body or {}).get("VapixConnectionParams") or {}
-
-    def port(value):
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            return None
-
+    base, vapix = body["BaseConnectionParams"], body["VapixConnectionParams"]
     return {
-        "mac_address": base.get("MACAddress"),
-        "host": base.get("Host") or "",
-        "discovery_mode": base.get("DiscoveryMode"),
-        "http_port": port(vapix.get("HTTPPort")),
-        "https_port": port(vapix.get("HTTPSPort")),
-        "rtsp_port": port(vapix.get("RTSPPort")),
-        "username": vapix.get("Username") or "",
+        "mac_address": base["MACAddress"],
+        "host": base["Host"] or "",
+        "discovery_mode": base["DiscoveryMode"],
+        "http_port": vapix["HTTPPort"],
+        "https_port": vapix["HTTPSPort"],
+        "rtsp_port": vapix["RTSPPort"],
+        "username": vapix["Username"] or "",
     }
 
 
 def read_status(client):
     _name, body = client.call(REMOTE_CAMERA_CONTROL, "getvapixstatus")
-    body = body or {}
 
     def entry(node):
-        node = node or {}
-        try:
-            code = int(node.get("StatusCode"))
-        except (TypeError, ValueError):
-            code = None
-        return {"code": code, "description": node.get("Description") or STATUS_WORDS.get(code, "unknown")}
+        code = node["StatusCode"]
+        return {"code": code, "description": node["Description"] or STATUS_WORDS.get(code, "unknown")}
 
-    protocols = body.get("VapixConnectionStatus") or {}
-    status = entry(body.get("BaseConnectionStatus"))
+    protocols = body["VapixConnectionStatus"]
+    status = entry(body["BaseConnectionStatus"])
     status.update({
-        "http": entry(protocols.get("HTTPStatus")),
-        "https": entry(protocols.get("HTTPSStatus")),
-        "rtsp": entry(protocols.get("RTSPStatus")),
+        "http": entry(protocols["HTTPStatus"]),
+        "https": entry(protocols["HTTPSStatus"]),
+        "rtsp": entry(protocols["RTSPStatus"]),
     })
     return status
 
 
 def read_remote_url(client):
-    _name, body = client.call(REMOTE_CAMERA_CONTROL, "getremoteurl")
-    if isinstance(body, dict):
-        body = body.get("#text")
-    return (body or "").strip()
+    _name, url = client.call(REMOTE_CAMERA_CONTROL, "getremoteurl")
+    return url
 
 
 def describe_status(status):
@@ -139,8 +126,13 @@ def _same_host(current, wanted):
         return current.lower().rstrip(".") == wanted.lower().rstrip(".")
 
 
+LINK_OPTIONS = ("discovery_mode", "remote_host", "http_port", "https_port", "rtsp_port")
+
+
 def plan(params, current, status):
-    """The setvapixparams arguments that make the device match `params`, and the options they come from."""
+    """The setvapixparams arguments that make the device match `params`, the options they come from, and what
+    becomes of the password: `sent` (in these arguments), `if_refused` (decided once the changed link has
+    settled: sent when the PTZ then refuses the stored one) or `not_sent`."""
     wanted = dict(params)
     if wanted.get("remote_host") and not wanted.get("discovery_mode"):
         wanted["discovery_mode"] = "manual"
@@ -158,15 +150,23 @@ def plan(params, current, status):
         args[arg] = value
         changed.append(option)
     password = params.get("remote_password")
+    decision = "not_sent"
     if password is not None:
         username = wanted.get("remote_username") or current["username"]
         if not username:
             raise ValidationError("remote_password: the device has no username for the PTZ; set remote_username too")
         policy = params["update_password"]
-        if policy == "always" or (policy == "on_failure" and ("remote_username" in changed or status["code"] == 3)):
+        if policy == "always" or (policy == "on_failure" and "remote_username" in changed):
+            decision = "sent"
+        elif policy == "on_failure" and any(option in changed for option in LINK_OPTIONS):
+            # The status read now is about the old link: a wrong host says 2 whatever the password is.
+            decision = "if_refused"
+        elif policy == "on_failure" and status["code"] == 3:
+            decision = "sent"
+        if decision == "sent":
             args["password"] = password
             changed.append("remote_password")
-    return args, changed
+    return args, changed, decision
 
 
 def wait_for_connection(client, timeout, status, until=lambda code: code == 0):
@@ -181,12 +181,14 @@ def wait_for_connection(client, timeout, status, until=lambda code: code == 0):
     return status, True
 
 
-class LinkFailed(VapixError):
-    """The link did not come up; carries what was read so the result still reports it."""
+def _settled_status(client, params):
+    """The link status once the device has stopped trying to connect (bounded by wait_timeout)."""
+    status, _settled = wait_for_connection(client, params["wait_timeout"], read_status(client),
+                                           until=lambda code: code != 1)
+    return status
 
-    def __init__(self, message, result, cgi=None, host=None):
-        self.result = result
-        super().__init__(message, cgi=cgi, host=host)
+
+SETVAPIXPARAMS = "remotecameracontrol/setvapixparams.cgi"
 
 
 def run(client, params, check_mode):
@@ -196,38 +198,59 @@ def run(client, params, check_mode):
     if status["code"] == 1 and params.get("remote_password") is not None and params["update_password"] == "on_failure":
         # "Trying to connect" does not tell whether the stored password opens the PTZ: wait until it does.
         status, _up = wait_for_connection(client, params["wait_timeout"], status, until=lambda code: code != 1)
-    args, changed_keys = plan(params, current, status)
+    args, changed_keys, password = plan(params, current, status)
     after = dict(current)
     for _option, arg, key in FIELDS:
         if arg in args:
             after[key] = args[arg]
     diff = {"before": dict(current), "after": dict(after)}
-    if "remote_password" in changed_keys:
+    if password == "sent":
         diff["after"]["password"] = "(updated)"
+    elif password == "if_refused":
+        diff["after"]["password"] = "(sent if the PTZ refuses the stored one on the new link)"
     result = {"changed": bool(changed_keys), "changed_keys": changed_keys, "params": current,
-              "status": status, "remote_url": None, "diff": diff}
+              "status": status, "remote_url": None, "password_update": password, "diff": diff}
     if check_mode:
         result["params"] = after
         return result
     if args:
-        client.call(REMOTE_CAMERA_CONTROL, "setvapixparams", args, write=True)
+        client.call(REMOTE_CAMERA_CONTROL, "setvapixparams", args)
         current = read_params(client)
         unapplied = [option for option, _arg, key in FIELDS
                      if option in changed_keys and not _applied(after[key], current[key], option)]
         result["params"] = current
         if unapplied:
-            raise LinkFailed("the device answered success but did not apply %s" % ", ".join(unapplied), result,
-                             cgi="remotecameracontrol/setvapixparams.cgi", host=client.host)
-        result["remote_url"] = read_remote_url(client)
+            raise VapixError("the device answered success but did not apply %s (a device that ignores the "
+                             "request's body does this)" % ", ".join(unapplied),
+                             cgi=SETVAPIXPARAMS, host=client.host, result=result)
+    if password != "not_sent":
+        status = _settled_status(client, params)
+        if password == "if_refused":
+            if status["code"] == 3:
+                client.call(REMOTE_CAMERA_CONTROL, "setvapixparams", {"password": params["remote_password"]})
+                changed_keys.append("remote_password")
+                result["changed"] = True
+                password = result["password_update"] = "sent"
+                status = _settled_status(client, params)
+            else:
+                password = result["password_update"] = "not_sent"
+        if password == "sent" and status["code"] == 3:
+            result["status"] = status
+            raise VapixError("the PTZ still refuses the account after the password was sent (status 3, Not "
+                             "authorized): check remote_username and remote_password (a device that ignores the "
+                             "request's body does this too)", cgi=SETVAPIXPARAMS, host=client.host, result=result)
+    elif args:
         status = read_status(client)
-        result["status"] = status
+    if changed_keys:
+        result["remote_url"] = read_remote_url(client)
+    result["status"] = status
     if params.get("wait_for_connection"):
         status, up = wait_for_connection(client, params["wait_timeout"], status)
         result["status"] = status
         if not up:
-            raise LinkFailed("the link from %s to its PTZ did not come up within %ss: %s%s"
+            raise VapixError("the link from %s to its PTZ did not come up within %ss: %s%s"
                              % (client.host, params["wait_timeout"], describe_status(status), _hint(status)),
-                             result)
+                             result=result)
     return result
 
 

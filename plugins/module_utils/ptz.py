@@ -1,30 +1,106 @@
 # -*- coding: utf-8 -*-
 # Copyright: vapix.q6000 contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The PTZ behind a Q6000-E, reached at the URL the Q6000-E reports, with the PTZ's own account."""
+"""The PTZ behind a Q6000-E, reached where the controller can reach it, with the PTZ's own account.
+
+In `auto` discovery the Q6000-E reports the address it uses on its own link to the PTZ, usually link-local
+(169.254.x.y), which the controller cannot route to. So the PTZ's site address (ptz_hostname) comes first; the
+remote URL is only a fallback when its host is routable. Before anything reads or moves it, the PTZ found there
+must be this unit's: its MAC is compared with the one the Q6000-E reports, so a typo in an inventory cannot
+steer another unit's PTZ.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from urllib.parse import urlsplit
 
+from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, ptz_use_https
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import wrap180
-from ansible_collections.vapix.q6000.plugins.module_utils.vapix import VapixClient, VapixError
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
+    REMOTE_CAMERA_CONTROL,
+    UnexpectedAnswerError,
+    VapixClient,
+    VapixError,
+)
 
-SETTLE_INTERVAL = 0.15
-SETTLE_TIMEOUT = 15.0
+POLL_INTERVAL = 0.15
+# A PTZ may start its motor a moment after the command: with no motion seen, "at rest" needs the position
+# unchanged for this long after the command, never two equal reads of the old position.
+REST_WINDOW = 0.5
+SETTLE_TIMEOUT = 20.0
+SAME = 0.01  # degrees (pan, tilt) and steps (zoom) within which two reads are the same position
 
 
-def ptz_client(client, params, remote_url):
-    """A client for the PTZ, at the URL the Q6000-E itself uses to reach it (getremoteurl.cgi)."""
-    parts = urlsplit(remote_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise VapixError("the device reports no usable PTZ URL (%r)" % remote_url,
-                         cgi="remotecameracontrol/getremoteurl.cgi", host=client.host)
-    return VapixClient(parts.hostname, port=parts.port, use_https=parts.scheme == "https",
-                       validate_certs=params["validate_certs"], ca_path=params.get("ca_path"),
-                       username=params["remote_username"], password=params["remote_password"],
+def is_link_local(host):
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return address.is_link_local
+
+
+def _remote_url(client):
+    _name, url = client.call(REMOTE_CAMERA_CONTROL, "getremoteurl")
+    return url
+
+
+def ptz_client(client, params, remote_url=None):
+    """A client for the PTZ at ptz_hostname, or at the remote URL the Q6000-E reports when that is routable.
+
+    `remote_url`: the URL already read in this task, if any (saves a request).
+    """
+    https = ptz_use_https(params)
+    validate = params["validate_certs"] if params.get("ptz_validate_certs") is None else params["ptz_validate_certs"]
+    ca_path = params.get("ptz_ca_path") or params.get("ca_path")
+    host, port = params.get("ptz_hostname"), params.get("ptz_port")
+    if not host:
+        url = remote_url if remote_url is not None else _remote_url(client)
+        parts = urlsplit(url.strip())
+        try:
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            host = None
+        if parts.scheme not in ("http", "https") or not host:
+            raise VapixError("the device reports no usable PTZ URL (%r); set ptz_hostname to the PTZ's address"
+                             % url[:200], cgi="remotecameracontrol/getremoteurl.cgi", host=client.host)
+        if is_link_local(host):
+            raise ValidationError("ptz_hostname: the Q6000-E reaches its PTZ at %s, a link-local address the "
+                                  "controller cannot route to; set ptz_hostname (and ptz_port) to the PTZ's "
+                                  "address on the site network" % host)
+        https = parts.scheme == "https"
+    return VapixClient(host, port=port, use_https=https, validate_certs=validate, ca_path=ca_path,
+                       username=params["remote_username"], password=params["remote_password"], auth=params["auth"],
                        timeout=params["timeout"], retries=params["retries"])
+
+
+def _normal_mac(text):
+    return (text or "").strip().lower().replace("-", ":")
+
+
+def verify_identity(client, ptz, expected_mac=None):
+    """Fail unless the PTZ at `ptz` is the one this Q6000-E is linked to (MAC against getvapixparams)."""
+    if expected_mac is None:
+        _name, body = client.call(REMOTE_CAMERA_CONTROL, "getvapixparams")
+        expected_mac = body["BaseConnectionParams"]["MACAddress"]
+    values = ptz.param_values("Network.eth0.MACAddress")
+    found = values["Network.eth0.MACAddress"]
+    if _normal_mac(found) != _normal_mac(expected_mac):
+        raise ValidationError("ptz_hostname: the PTZ at %s has the MAC %s, but %s is linked to the PTZ %s; check "
+                              "ptz_hostname and ptz_port (nothing was moved)" % (ptz.base_url, found, client.host,
+                                                                                 expected_mac))
+
+
+def connect(client, params, remote_url=None, expected_mac=None):
+    """ptz_client() and verify_identity() together: a PTZ client that is safe to read and move."""
+    ptz = ptz_client(client, params, remote_url)
+    try:
+        verify_identity(client, ptz, expected_mac)
+    except BaseException:
+        ptz.close()
+        raise
+    return ptz
 
 
 def position(ptz):
@@ -33,20 +109,64 @@ def position(ptz):
     try:
         return float(values["pan"]), float(values["tilt"]), float(values.get("zoom", 1))
     except (KeyError, TypeError, ValueError):
-        raise VapixError("query=position gave no pan/tilt", cgi="com/ptz.cgi", host=ptz.host)
+        raise UnexpectedAnswerError("query=position gave no numeric pan/tilt/zoom (%s)"
+                                    % ", ".join(sorted(values or {}))[:200], cgi="com/ptz.cgi", host=ptz.host)
 
 
-def settled_position(ptz):
-    """The PTZ's position once two reads in a row agree: a move is answered before the PTZ arrives."""
-    deadline = time.monotonic() + SETTLE_TIMEOUT
-    time.sleep(SETTLE_INTERVAL)
+def _same(a, b):
+    return abs(wrap180(a[0] - b[0])) < SAME and abs(a[1] - b[1]) < SAME and abs(a[2] - b[2]) < SAME
+
+
+def settled_position(ptz, before=None, commanded=None):
+    """The PTZ's position once it is at rest after a command sent at `commanded` (monotonic time).
+
+    A move is answered before the PTZ arrives, and a motor may start late: once motion was seen (a read that
+    differs from `before`, the position before the command) two equal reads in a row are rest; with no motion
+    seen, the position must stay unchanged for REST_WINDOW seconds after the command.
+    """
+    commanded = time.monotonic() if commanded is None else commanded
+    deadline = commanded + SETTLE_TIMEOUT
     last = position(ptz)
+    moved = before is not None and not _same(last, before)
+    stable_since = time.monotonic()
     while True:
-        time.sleep(SETTLE_INTERVAL)
+        time.sleep(POLL_INTERVAL)
         now = position(ptz)
-        if abs(wrap180(now[0] - last[0])) < 0.01 and abs(now[1] - last[1]) < 0.01:
+        at = time.monotonic()
+        if not _same(now, last):
+            moved = True
+            stable_since = at
+        elif moved or at - stable_since >= REST_WINDOW:
             return now
-        if time.monotonic() > deadline:
-            raise VapixError("the PTZ did not come to rest within %ss" % SETTLE_TIMEOUT,
-                             cgi="com/ptz.cgi", host=ptz.host)
+        if at > deadline:
+            raise VapixError("the PTZ did not come to rest within %ss" % SETTLE_TIMEOUT, cgi="com/ptz.cgi",
+                             host=ptz.host)
         last = now
+
+
+def number(value, digits):
+    """A decimal string without trailing zeros after the point ("2500", never "25")."""
+    text = "%.*f" % (digits, value)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def move(ptz, pan=None, tilt=None, zoom=None, before=None):
+    """Absolute move; returns where the PTZ rests afterwards."""
+    args = {}
+    if pan is not None:
+        args["pan"] = number(wrap180(pan), 4)
+    if tilt is not None:
+        args["tilt"] = number(tilt, 4)
+    if zoom is not None:
+        args["zoom"] = number(zoom, 0)
+    before = before or position(ptz)
+    commanded = time.monotonic()
+    ptz.ptz(args, write=True)
+    return settled_position(ptz, before=before, commanded=commanded)
+
+
+def put_back(ptz, home):
+    """Send the PTZ back to `home` (pan, tilt, zoom), zoom included."""
+    ptz.ptz({"pan": number(home[0], 4), "tilt": number(home[1], 4), "zoom": number(home[2], 0)}, write=True)

@@ -35,24 +35,20 @@ else:
     XMLTODICT_IMPORT_ERROR = None
 
 
-REMOTE_CAMERA_CONTROL = "remotecameracontrol"
-PT_REMOTE_CALIBRATION = "ptremotecalibration"
-
-ROOT_ELEMENTS = {
-    REMOTE_CAMERA_CONTROL: "RemoteCameraControlResponse",
-    PT_REMOTE_CALIBRATION: "PTRemoteCalibrationResponse",
-}
-
-# The minimum role of each CGI (spec: role tables); named in 401 messages.
-ROLES = {
-    "remotecameracontrol/getvapixparams.cgi": "administrator",
-    "remotecameracontrol/setvapixparams.cgi": "administrator",
-    "remotecameracontrol/getvapixstatus.cgi": "viewer",
-    "remotecameracontrol/getremoteurl.cgi": "viewer",
-    "remotecameracontrol/schemaversions.cgi": "viewer",
-    "com/ptz.cgi": "viewer",
-    "param.cgi": "viewer",
-}
+from ansible_collections.vapix.q6000.plugins.module_utils._api_data import (  # noqa: F401 (re-exported)
+    CGIS,
+    FLOAT,
+    INT,
+    JPEG,
+    PT_REMOTE_CALIBRATION,
+    REMOTE_CAMERA_CONTROL,
+    ROOT_ELEMENTS,
+    TEXT,
+    TIMEOUT_CLASSES,
+    XML,
+    List,
+    Optional,
+)
 
 # What to do about each GeneralError code of the two XML APIs.
 ERROR_ADVICE = {
@@ -69,24 +65,48 @@ ERROR_ADVICE = {
 
 STATUS_WORDS = {0: "Connection OK", 1: "Trying to connect", 2: "No connection", 3: "Not authorized"}
 
-MAX_BODY = 1024 * 1024
 SCHEMA_VERSION = "1"
 
 
 class VapixError(Exception):
-    """A failure talking to a device; the message names the device and the CGI."""
+    """A failure talking to a device; the message names the device and the CGI.
 
-    def __init__(self, message, cgi=None, host=None):
+    `code` is the device's error code when it gave one (kept when the error is re-raised in other words), and
+    `result` what the task had done so far, so a failed task still reports it.
+    """
+
+    def __init__(self, message, cgi=None, host=None, code=None, result=None):
         self.cgi = cgi
         self.host = host
+        self.code = code
+        self.result = result
         prefix = ""
         if cgi and host:
             prefix = "%s on %s: " % (cgi, host)
         super().__init__(prefix + message)
 
+    def reworded(self, message, result=None):
+        """The same failure in the words of the task that met it; keeps the class, code and CGI."""
+        error = VapixError.__new__(type(self))
+        VapixError.__init__(error, message, code=self.code, result=result if result is not None else self.result)
+        error.cgi, error.host = self.cgi, self.host
+        if isinstance(self, DeviceError):
+            error.description = self.description
+        error.unreachable = getattr(self, "unreachable", False)
+        return error
+
 
 class TransportError(VapixError):
-    """No usable HTTP answer: connection refused or dropped, timeout, TLS, truncated, oversized or garbled."""
+    """No usable HTTP answer: connection refused or dropped, timeout, TLS, redirect, truncated, oversized or garbled.
+
+    `unreachable` is true when the device never answered this client at all (the unit is not reached).
+    """
+
+    unreachable = False
+
+
+class UnexpectedAnswerError(VapixError):
+    """An answer that is well-formed but not of the shape the CGI's descriptor says."""
 
 
 class AuthError(VapixError):
@@ -101,11 +121,14 @@ class DeviceError(VapixError):
     """A GeneralError answer of one of the XML APIs."""
 
     def __init__(self, code, description, cgi=None, host=None):
-        self.code = code
         self.description = description
         advice = ERROR_ADVICE.get(code, "unknown error code")
         text = "error %s (%s): %s" % (code, description or "no description", advice)
-        super().__init__(text, cgi=cgi, host=host)
+        super().__init__(text, cgi=cgi, host=host, code=code)
+
+
+class SessionBusyError(VapixError):
+    """Another client's calibration session is open on the device; it is left alone."""
 
 
 class PtzError(VapixError):
@@ -165,8 +188,10 @@ if HAS_REQUESTS:
 class VapixClient:
     """A keep-alive HTTP session to one camera, with the contract's conventions built in.
 
-    Reads are retried on connection errors, timeouts and 503 with a bounded backoff; writes are sent once,
-    since a device may have acted on a request whose answer was lost.
+    Each request has one deadline (its CGI's timeout class times `timeout`) for connecting, the headers and the
+    whole body, so a device that answers slowly cannot hold a task. Reads are retried on connection errors,
+    timeouts and 503 with a bounded backoff; writes are sent once, since a device may have acted on a request
+    whose answer was lost. No redirect is followed: it would carry the credentials (and a write) elsewhere.
     """
 
     def __init__(self, host, port=None, use_https=False, validate_certs=True, ca_path=None,
@@ -181,9 +206,11 @@ class VapixClient:
         self.backoff = backoff
         self.warnings = []
         self.requests_made = 0
+        self.answers = 0
         self._deprecated_seen = set()
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "vapix.q6000"
+        self.session.max_redirects = 0
         # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a session-wide setting.
         self.verify = ca_path if (use_https and validate_certs and ca_path) else bool(validate_certs)
         if username is not None and password is not None:
@@ -200,84 +227,128 @@ class VapixClient:
 
     # --- HTTP -----------------------------------------------------------------------------------------
 
-    def _send(self, cgi, params, write):
-        """One CGI request; returns (status, headers, body bytes). Raises TransportError."""
-        url = "%s/axis-cgi/%s" % (self.base_url, cgi)
-        attempts = 1 if write else 1 + max(0, self.retries)
+    def _send(self, cgi, params):
+        """One request as the CGI's descriptor says; returns (status, headers, body bytes). Raises TransportError."""
+        url = "%s/axis-cgi/%s" % (self.base_url, cgi.path)
+        attempts = 1 if cgi.write else 1 + max(0, self.retries)
+        budget = self.timeout * TIMEOUT_CLASSES[cgi.timeout]
         failure = None
         for attempt in range(attempts):
             if attempt:
                 time.sleep(min(self.backoff * (2 ** (attempt - 1)), 5.0))
             self.requests_made += 1
+            deadline = time.monotonic() + budget
             try:
-                if write:
-                    response = self.session.post(url, data=params, timeout=self.timeout, stream=True,
-                                                 verify=self.verify)
+                if cgi.post:
+                    response = self.session.post(url, data=params, timeout=budget, stream=True, verify=self.verify,
+                                                 allow_redirects=False)
                 else:
-                    response = self.session.get(url, params=params, timeout=self.timeout, stream=True,
-                                                verify=self.verify)
-                body = self._read_body(response, cgi)
+                    response = self.session.get(url, params=params, timeout=budget, stream=True, verify=self.verify,
+                                                allow_redirects=False)
+                body = self._read_body(response, cgi, deadline, budget)
             except requests.exceptions.SSLError as exc:
                 raise TransportError("TLS failed (%s); check validate_certs and ca_path"
-                                     % _reason(exc), cgi=cgi, host=self.host)
+                                     % _reason(exc), cgi=cgi.path, host=self.host)
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                    requests.exceptions.ChunkedEncodingError) as exc:
-                failure = _describe_transport(exc, self.timeout)
+                    requests.exceptions.ChunkedEncodingError, _Deadline) as exc:
+                failure = _describe_transport(exc, budget)
                 continue
-            except requests.exceptions.RequestException as exc:
-                raise TransportError("request failed: %s" % _reason(exc), cgi=cgi, host=self.host)
-            if response.status_code == 503 and not write:
+            except (requests.exceptions.RequestException, ValueError) as exc:
+                # ValueError: requests refuses a header it cannot send (a control character in an account, say);
+                # the message names the problem, never the header's value.
+                raise TransportError("request failed: %s" % exc.__class__.__name__, cgi=cgi.path, host=self.host)
+            self.answers += 1
+            if response.status_code == 503 and not cgi.write:
                 failure = "HTTP 503 Service Unavailable"
                 continue
             return response.status_code, response.headers, body
         if attempts > 1:
             failure += " (after %d attempts)" % attempts
-        raise TransportError(failure, cgi=cgi, host=self.host)
+        error = TransportError(failure, cgi=cgi.path, host=self.host)
+        error.unreachable = self.answers == 0 and not failure.startswith("HTTP")
+        raise error
 
-    def _read_body(self, response, cgi):
+    def _read_body(self, response, cgi, deadline, budget):
+        """The body, within the size cap and the request's deadline (checked between reads, each bounded by it)."""
         length = response.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
+        if length and length.isdigit() and int(length) > cgi.max_body:
             response.close()
-            raise TransportError("response of %s bytes is larger than the %d bytes a VAPIX answer can be"
-                                 % (length, MAX_BODY), cgi=cgi, host=self.host)
+            raise TransportError("response of %s bytes is larger than the %d bytes %s can answer"
+                                 % (length, cgi.max_body, cgi.path), cgi=cgi.path, host=self.host)
+        raw = response.raw
+        read = getattr(raw, "read1", None) or raw.read
+        connection = getattr(raw, "connection", None)
         chunks = []
         size = 0
-        for chunk in response.iter_content(65536):
-            size += len(chunk)
-            if size > MAX_BODY:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
                 response.close()
-                raise TransportError("response is larger than the %d bytes a VAPIX answer can be" % MAX_BODY,
-                                     cgi=cgi, host=self.host)
+                raise _Deadline(budget)
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                sock.settimeout(remaining)
+            try:
+                chunk = read(65536, decode_content=True)
+            except Exception as exc:  # urllib3's errors differ between its versions; all mean a broken answer
+                response.close()
+                if "timed out" in str(exc).lower():
+                    raise _Deadline(budget)
+                raise requests.exceptions.ChunkedEncodingError(exc)
+            if not chunk:
+                break
+            size += len(chunk)
+            if size > cgi.max_body:
+                response.close()
+                raise TransportError("response is larger than the %d bytes %s can answer" % (cgi.max_body, cgi.path),
+                                     cgi=cgi.path, host=self.host)
             chunks.append(chunk)
+        raw.release_conn()
         return b"".join(chunks)
 
     def _check_status(self, cgi, status, headers):
         if status == 401:
             if says_stale(headers):
                 raise AuthError("HTTP 401: the device declared every new nonce stale; check its clock and "
-                                "its Digest settings", cgi=cgi, host=self.host)
-            role = ROLES.get(cgi, "administrator")
-            raise AuthError("HTTP 401: the device refused the account %r; %s needs the %s role (check username, "
-                            "password and auth)" % (self.username, cgi, role), cgi=cgi, host=self.host)
+                                "its Digest settings", cgi=cgi.path, host=self.host)
+            raise AuthError("HTTP 401: the device refused the account %r; %s needs the %s role (check the username, "
+                            "password and auth)" % (self.username, cgi.path, cgi.role), cgi=cgi.path, host=self.host)
         if status == 404:
-            raise NotSupportedError("HTTP 404: this firmware does not have %s (the API is not supported)" % cgi,
-                                    cgi=cgi, host=self.host)
+            raise NotSupportedError("HTTP 404: this firmware does not have %s (the API is not supported)" % cgi.path,
+                                    cgi=cgi.path, host=self.host)
+        if 300 <= status < 400:
+            raise TransportError("HTTP %d redirect to %s, which is not followed (it would take the credentials "
+                                 "along); give the device's own address and port"
+                                 % (status, _redact(headers.get("Location", "(no Location)"))),
+                                 cgi=cgi.path, host=self.host)
         if status not in (200, 204):
-            raise TransportError("HTTP %d from the device" % status, cgi=cgi, host=self.host)
+            raise TransportError("HTTP %d from the device" % status, cgi=cgi.path, host=self.host)
+
+    def request(self, name, params=None):
+        """Send the CGI named in the wire table; returns (status, body bytes) of an answer it may take."""
+        cgi = CGIS[name]
+        status, headers, body = self._send(cgi, params or {})
+        if cgi.api and status in (400, 500) and body.lstrip().startswith(b"<"):
+            # Some firmware sends a GeneralError with an HTTP error status: the body still says what went wrong.
+            try:
+                parse_answer(body, cgi, self.host)
+            except (TransportError, UnexpectedAnswerError):
+                pass
+        self._check_status(cgi, status, headers)
+        return status, headers, body
 
     # --- the two XML APIs -----------------------------------------------------------------------------
 
-    def call(self, api, name, params=None, write=False):
-        """Call `<api>/<name>.cgi`; returns (success element name, its content).
+    def call(self, api, name, params=None):
+        """Call `<api>/<name>.cgi`; returns (success element name, its content in the descriptor's shape).
 
-        Raises DeviceError for a GeneralError answer.
+        Raises DeviceError for a GeneralError answer, UnexpectedAnswerError for an answer of another shape.
         """
-        cgi = "%s/%s.cgi" % (api, name)
+        cgi = CGIS["%s/%s.cgi" % (api, name)]
         args = {} if name == "schemaversions" else {"schemaversion": SCHEMA_VERSION}
         args.update({k: v for k, v in (params or {}).items() if v is not None})
-        status, headers, body = self._send(cgi, args, write)
-        self._check_status(cgi, status, headers)
-        deprecated, key, value = parse_answer(body, api, cgi, self.host)
+        _status, _headers, body = self.request(cgi.name, args)
+        deprecated, key, value = parse_answer(body, cgi, self.host)
         if deprecated and api not in self._deprecated_seen:
             self._deprecated_seen.add(api)
             self.warnings.append("%s: the device marks schema version %s of the %s API as deprecated; the "
@@ -285,39 +356,53 @@ class VapixClient:
                                  % (self.host, deprecated, api))
         return key, value
 
-    # --- param.cgi and ptz.cgi ------------------------------------------------------------------------
+    # --- param.cgi, ptz.cgi and image.cgi -------------------------------------------------------------
 
     def param_list(self, *groups):
-        """param.cgi action=list: returns {'Group.Param': value} without the 'root.' prefix."""
-        cgi = "param.cgi"
-        status, headers, body = self._send(cgi, {"action": "list", "group": ",".join(groups)}, False)
-        self._check_status(cgi, status, headers)
+        """param.cgi action=list: returns ({'Group.Param': value} without 'root.', [groups the device lacks]).
+
+        A device answers `# Error:` lines for groups it does not have and still lists the others; which of them
+        a task cannot do without is for the task to say.
+        """
+        cgi = CGIS["param.cgi"]
+        _status, _headers, body = self.request(cgi.name, {"action": "list", "group": ",".join(groups)})
         values = {}
+        missing = []
         for line in body.decode("utf-8", "replace").splitlines():
             line = line.strip()
             if not line:
                 continue
             if line.startswith("#"):
-                raise VapixError("the device has no parameter group asked for (%s)" % line.lstrip("# "),
-                                 cgi=cgi, host=self.host)
+                missing.append(line.lstrip("# ")[:200])
+                continue
             key, sep, value = line.partition("=")
             if not sep:
-                raise TransportError("unexpected line %r in the answer" % line[:80], cgi=cgi, host=self.host)
+                raise UnexpectedAnswerError("unexpected line %r in the answer" % line[:80], cgi=cgi.path,
+                                            host=self.host)
             if key.startswith("root."):
                 key = key[5:]
             values[key] = value
+        return values, missing
+
+    def param_values(self, *names):
+        """The named parameters (full dotted names); fails naming any the device does not list."""
+        values, missing = self.param_list(*names)
+        absent = [name for name in names if name not in values]
+        if absent:
+            raise UnexpectedAnswerError("the device does not list %s%s" % (
+                ", ".join(absent), " (it said: %s)" % "; ".join(missing) if missing else ""),
+                cgi="param.cgi", host=self.host)
         return values
 
     def ptz(self, params, write):
         """ptz.cgi: returns None for a move (204), or the `key=value` lines of a query as a dict."""
-        cgi = "com/ptz.cgi"
-        status, headers, body = self._send(cgi, params, write)
-        self._check_status(cgi, status, headers)
+        cgi = CGIS["com/ptz.cgi move" if write else "com/ptz.cgi"]
+        status, _headers, body = self.request(cgi.name, params)
         text = body.decode("utf-8", "replace").strip()
         if status == 204:
             return None
         if text.startswith("Error"):
-            raise PtzError("the device answered %r" % text[:200], cgi=cgi, host=self.host)
+            raise PtzError("the device answered %r" % text[:200], cgi=cgi.path, host=self.host)
         values = {}
         for line in text.splitlines():
             key, sep, value = line.strip().partition("=")
@@ -325,43 +410,115 @@ class VapixClient:
                 values[key] = value
         return values
 
+    def snapshot(self, params=None):
+        """image.cgi: the JPEG bytes of a snapshot."""
+        cgi = CGIS["jpg/image.cgi"]
+        _status, headers, body = self.request(cgi.name, params)
+        kind = headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if kind != "image/jpeg" or not body.startswith(b"\xff\xd8"):
+            raise UnexpectedAnswerError("expected a JPEG image, got %s (%r)" % (kind or "no Content-Type",
+                                                                                body[:60]),
+                                        cgi=cgi.path, host=self.host)
+        return body
 
-def parse_answer(body, api, cgi=None, host=None):
+
+class _Deadline(Exception):
+    """The request's deadline passed while the answer was still coming."""
+
+
+def _redact(url):
+    """A URL without the user:password@ part a redirect might carry."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url[:200]
+    authority, slash, path = rest.partition("/")
+    return (scheme + "://" + authority.rpartition("@")[2] + slash + path)[:200]
+
+
+def _check_shape(value, shape, where):
+    """`value` (xmltodict's) converted to `shape`; raises ValueError naming the element where it differs."""
+    if isinstance(shape, Optional):
+        return None if value is None else _check_shape(value, shape.shape, where)
+    if isinstance(shape, List):
+        items = value if isinstance(value, list) else [] if value is None else [value]
+        return [_check_shape(item, shape.shape, "%s[%d]" % (where, i)) for i, item in enumerate(items)]
+    if isinstance(shape, dict):
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise ValueError("%s holds text where elements were expected" % where)
+        return {name: _check_shape(value.get(name), child, "%s/%s" % (where, name)) for name, child in shape.items()}
+    text = _text(value)
+    if isinstance(value, (dict, list)) and text is None and value:
+        raise ValueError("%s holds elements where text was expected" % where)
+    if text is None:
+        raise ValueError("%s is missing or empty" % where)
+    if not isinstance(text, str):
+        raise ValueError("%s holds elements where text was expected" % where)
+    text = text.strip()
+    try:
+        if shape == INT:
+            return int(text)
+        if shape == FLOAT:
+            number = float(text)
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError(text)
+            return number
+    except ValueError:
+        raise ValueError("%s is %r, not a number" % (where, text[:40]))
+    return text
+
+
+def parse_answer(body, cgi, host=None):
     """Decode an answer of one of the XML APIs: (deprecated schema version or None, element name, content).
 
     Entity declarations are refused outright (an entity bomb never expands); a GeneralError becomes a
-    DeviceError whatever element, ErrorDescription or Description, carries its text.
+    DeviceError whatever element, ErrorDescription or Description, carries its text; a success element the
+    descriptor does not allow, or content of another shape, becomes an UnexpectedAnswerError.
     """
-    root_name = ROOT_ELEMENTS[api]
+    root_name = ROOT_ELEMENTS[cgi.api]
+    # Some firmware sends a line break before the XML declaration, which XML itself does not allow.
+    body = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     try:
         document = xmltodict.parse(body, disable_entities=True)
     except ValueError as exc:
-        raise TransportError("the answer declares XML entities, which are refused (%s)" % exc, cgi=cgi, host=host)
+        raise TransportError("the answer declares XML entities, which are refused (%s)" % exc, cgi=cgi.path, host=host)
     except ExpatError as exc:
-        raise TransportError("the answer is not well-formed XML (%s)" % exc, cgi=cgi, host=host)
+        raise UnexpectedAnswerError("the answer is not well-formed XML (%s): %r" % (exc, body[:80]),
+                                    cgi=cgi.path, host=host)
     if not isinstance(document, dict) or root_name not in document:
         found = ", ".join(document) if isinstance(document, dict) else "nothing"
-        raise TransportError("expected a %s, got %s" % (root_name, found), cgi=cgi, host=host)
+        raise UnexpectedAnswerError("expected a %s, got %s" % (root_name, found), cgi=cgi.path, host=host)
     root = document[root_name] or {}
+    if not isinstance(root, dict):
+        raise UnexpectedAnswerError("the %s holds only text (%r)" % (root_name, str(root)[:80]),
+                                    cgi=cgi.path, host=host)
     deprecated = None
     if str(root.get("@Deprecated", "false")).lower() == "true":
         deprecated = root.get("@SchemaVersion", "?")
     children = [(key, value) for key, value in root.items() if not key.startswith(("@", "#"))]
     if not children:
-        raise TransportError("the answer holds no result element", cgi=cgi, host=host)
+        raise UnexpectedAnswerError("the answer holds no result element", cgi=cgi.path, host=host)
     key, value = children[0]
     if key == "GeneralError":
-        value = value or {}
+        value = value if isinstance(value, dict) else {}
         code = _text(value.get("ErrorCode"))
         description = _text(value.get("ErrorDescription", value.get("Description")))
         try:
             code = int(code)
         except (TypeError, ValueError):
-            raise TransportError("GeneralError without a numeric ErrorCode", cgi=cgi, host=host)
-        raise DeviceError(code, description, cgi=cgi, host=host)
-    if not key.endswith("Success"):
-        raise TransportError("unexpected answer element %s" % key, cgi=cgi, host=host)
-    return deprecated, key, value
+            raise UnexpectedAnswerError("GeneralError without a numeric ErrorCode (%r)" % str(code)[:40],
+                                        cgi=cgi.path, host=host)
+        raise DeviceError(code, description if isinstance(description, str) else None, cgi=cgi.path, host=host)
+    if key not in cgi.success:
+        raise UnexpectedAnswerError("expected %s, got %s" % (" or ".join(cgi.success), key), cgi=cgi.path, host=host)
+    shape = cgi.success[key]
+    if shape is None:
+        return deprecated, key, None
+    try:
+        return deprecated, key, _check_shape(value, shape, key)
+    except ValueError as exc:
+        raise UnexpectedAnswerError("the answer is not of the expected shape: %s" % exc, cgi=cgi.path, host=host)
 
 
 def _reason(exc):
@@ -374,6 +531,8 @@ def _reason(exc):
 
 
 def _describe_transport(exc, timeout):
+    if isinstance(exc, _Deadline):
+        return "the answer did not arrive within %ss (too slow)" % timeout
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "could not connect within %ss" % timeout
     if isinstance(exc, requests.exceptions.ReadTimeout):

@@ -28,12 +28,7 @@ options:
     type: list
     elements: str
     default: [all]
-  remote_username:
-    description: Account on the PTZ, for the V(ptz) subset. The PTZ is reached at the URL the Q6000-E reports.
-    type: str
-  remote_password:
-    description: Password of O(remote_username). Never logged or returned.
-    type: str
+
 extends_documentation_fragment:
   - vapix.q6000.vapix
   - vapix.q6000.vapix.action_group

@@ -87,14 +87,7 @@ options:
     description: Degrees between a point's pan/tilt and where the PTZ goes for it above which a head has drifted.
     type: float
     default: 1.0
-  remote_username:
-    description:
-      - Account on the PTZ, used to read its pan/tilt limits and, with O(recalibrate=when_drifted), its position.
-      - The PTZ is reached at the URL the Q6000-E reports (C(remotecameracontrol/getremoteurl.cgi)).
-    type: str
-  remote_password:
-    description: Password of O(remote_username). Never logged or returned.
-    type: str
+
 extends_documentation_fragment:
   - vapix.q6000.vapix
   - vapix.q6000.vapix.action_group

@@ -15,7 +15,11 @@ description:
   - Idempotent. Reads the current parameters and the link status, and sends only the arguments that differ,
     then reads them back.
   - Options left out keep the device's current value.
-  - The PTZ's password cannot be read back from the device; see O(update_password) for when it is sent.
+  - O(remote_username) and O(remote_password) (the PTZ's account, shared with the other modules) are what the
+    Q6000-E logs in to its PTZ with. The password is sent in the body of a POST request, never in a URL, and is
+    never returned. It cannot be read back from the device; see O(update_password) for when it is sent.
+  - The password goes to the Q6000-E over this module's connection, so it needs O(use_https=true), unless
+    O(allow_password_over_http=true).
 author:
   - vapix.q6000 maintainers (@vapix)
 options:
@@ -39,18 +43,15 @@ options:
   rtsp_port:
     description: RTSP port of the PTZ (1..65535).
     type: int
-  remote_username:
-    description: Account on the PTZ that the Q6000-E logs in with.
-    type: str
-  remote_password:
-    description:
-      - Password of the account on the PTZ. Sent in the body of a POST request, never in a URL; never returned.
-    type: str
   update_password:
     description:
       - When O(remote_password) is sent, since the device cannot tell whether it is already set.
       - V(on_failure) sends it when O(remote_username) changes or when the link status is 3 (Not authorized),
-        which is exactly when the stored password does not open the PTZ.
+        which is exactly when the stored password does not open the PTZ. When the run changes the host, the
+        ports or the discovery mode, the status of the old link says nothing about the password, so the new
+        link is applied first and the password is sent when the PTZ then refuses the stored one (check mode
+        reports this as RV(password_update=if_refused)).
+      - After the password was sent, the link must not stay at status 3; a device that ignored it fails the run.
       - V(always) sends it on every run and reports a change each time.
       - V(never) does not send it.
     type: str
@@ -63,9 +64,17 @@ options:
     type: bool
     default: false
   wait_timeout:
-    description: Seconds to wait with O(wait_for_connection=true).
+    description:
+      - Seconds to wait with O(wait_for_connection=true), and at most for the link to stop trying to connect
+        before the password is decided on or checked.
     type: float
     default: 60
+  allow_password_over_http:
+    description:
+      - Send O(remote_password) to the Q6000-E over plain HTTP, in clear. For lab networks only; HTTPS
+        (O(use_https=true)) is the norm.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - vapix.q6000.vapix
   - vapix.q6000.vapix.action_group
@@ -178,6 +187,13 @@ changed_keys:
   type: list
   elements: str
   sample: [remote_host, discovery_mode]
+password_update:
+  description:
+    - What became of O(remote_password) in this run; V(sent), V(not_sent), or (in check mode, when the link
+      changes) V(if_refused), sent only if the PTZ refuses the stored password on the new link.
+  returned: success
+  type: str
+  sample: not_sent
 """
 
 from ansible_collections.vapix.q6000.plugins.module_utils import link

@@ -45,6 +45,9 @@ class VapixAction(ActionBase):
     """Base of the collection's action plugins; subclasses set LOGIC (a module_utils logic module)."""
 
     LOGIC = None
+    # An async task runs the shipped module in the background, as ansible.builtin.normal does.
+    _supports_async = True
+    _supports_check_mode = True
 
     def _in_process(self, task_vars):
         choice = (task_vars or {}).get(EXECUTION_VAR, "auto")
@@ -63,8 +66,12 @@ class VapixAction(ActionBase):
         except ValueError as exc:
             return {"failed": True, "msg": str(exc)}
         if not in_process:
-            return self._execute_module(module_name=self._task.resolved_action or self._task.action,
-                                        module_args=self._task.args, task_vars=task_vars)
+            wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+            result = self._execute_module(module_name=self._task.resolved_action or self._task.action,
+                                          module_args=self._task.args, task_vars=task_vars, wrap_async=wrap_async)
+            if not wrap_async:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
+            return result
         environment = {}
         self._compute_environment_string(raw_environment_out=environment)
         with task_environment(environment):

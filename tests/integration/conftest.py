@@ -29,7 +29,11 @@ CONNECTION_DEFAULTS = {
     "ca_path": "{{ q6000_ca_path }}",
     "username": "{{ q6000_username }}",
     "password": "{{ q6000_password }}",
+    "ptz_hostname": "{{ q6000_ptz_hostname }}",
+    "ptz_port": "{{ q6000_ptz_port }}",
 }
+# The twin fleet of the integration tests speaks plain HTTP: sending the PTZ's password over it is opted into.
+LAB_DEFAULTS = {"vapix.q6000.remote_camera_params": {"allow_password_over_http": True}}
 
 
 @dataclass
@@ -60,7 +64,7 @@ class Run:
 def play(tasks, hosts="q6000", defaults=None, **play_keys):
     """A one-play playbook whose modules get the connection through the action group's module_defaults."""
     body = {"name": "test", "hosts": hosts, "gather_facts": False,
-            "module_defaults": {"group/vapix.q6000.vapix": dict(CONNECTION_DEFAULTS, **(defaults or {}))},
+            "module_defaults": dict(LAB_DEFAULTS, **{"group/vapix.q6000.vapix": dict(CONNECTION_DEFAULTS, **(defaults or {}))}),
             "tasks": tasks}
     body.update(play_keys)
     return [body]

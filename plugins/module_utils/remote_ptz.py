@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: vapix.q6000 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""remote_ptz: aim the PTZ behind a Q6000-E at an absolute pan, tilt and zoom, and report where it rests."""
+
+from __future__ import annotations
+
+from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, check_number
+from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import wrap180
+from ansible_collections.vapix.q6000.plugins.module_utils.ptz import SAME, connect, move, settled_position
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import UnexpectedAnswerError
+
+ARGUMENT_SPEC = dict(
+    pan=dict(type="float"),
+    tilt=dict(type="float"),
+    zoom=dict(type="int"),
+)
+
+LIMITS = ("MinPan", "MaxPan", "MinTilt", "MaxTilt", "MinZoom", "MaxZoom")
+# The PTZ reports its position to 4 decimals: closer than this to the target is there already.
+TOLERANCE = 0.01
+
+
+def validate(params):
+    if all(params.get(name) is None for name in ("pan", "tilt", "zoom")):
+        raise ValidationError("pan, tilt, zoom: give at least one of them")
+    if not (params.get("remote_username") and params.get("remote_password")):
+        raise ValidationError("remote_username and remote_password are needed: they are the PTZ's account")
+    if params.get("pan") is not None:
+        check_number("pan", params["pan"], -360.0, 360.0)
+    if params.get("tilt") is not None:
+        check_number("tilt", params["tilt"], -90.0, 90.0)
+    if params.get("zoom") is not None:
+        check_number("zoom", params["zoom"], 1, 9999)
+
+
+def _limits(ptz):
+    names = ["PTZ.Limit.L1.%s" % key for key in LIMITS]
+    values = ptz.param_values(*names)
+    try:
+        return {name.rpartition(".")[2]: float(values[name]) for name in names}
+    except ValueError:
+        raise UnexpectedAnswerError("the PTZ's limits are not numbers", cgi="param.cgi", host=ptz.host)
+
+
+def _check_limits(params, limits):
+    """A target beyond the limits would be clamped by the PTZ and never reached: refuse it, naming the option."""
+    pan = params.get("pan")
+    if pan is not None and limits["MaxPan"] - limits["MinPan"] < 360.0 \
+            and not limits["MinPan"] <= wrap180(pan) <= limits["MaxPan"]:
+        raise ValidationError("pan: %s is outside the PTZ's limits %s..%s" % (pan, limits["MinPan"], limits["MaxPan"]))
+    for name, low, high in (("tilt", "MinTilt", "MaxTilt"), ("zoom", "MinZoom", "MaxZoom")):
+        value = params.get(name)
+        if value is not None and not limits[low] <= value <= limits[high]:
+            raise ValidationError("%s: %s is outside the PTZ's limits %s..%s" % (name, value, limits[low], limits[high]))
+
+
+def _as_dict(where):
+    return {"pan": where[0], "tilt": where[1], "zoom": where[2]}
+
+
+def _there(where, params):
+    pan, tilt, zoom = params.get("pan"), params.get("tilt"), params.get("zoom")
+    return ((pan is None or abs(wrap180(where[0] - pan)) < TOLERANCE)
+            and (tilt is None or abs(where[1] - tilt) < TOLERANCE)
+            and (zoom is None or abs(where[2] - zoom) < SAME + 0.5))
+
+
+def run(client, params, check_mode):
+    with connect(client, params) as ptz:
+        _check_limits(params, _limits(ptz))
+        before = settled_position(ptz)
+        result = {"changed": False, "before": _as_dict(before), "position": _as_dict(before),
+                  "diff": {"before": _as_dict(before), "after": _as_dict(before)}}
+        if _there(before, params):
+            return result
+        wanted = dict(_as_dict(before), **{k: params[k] for k in ("pan", "tilt", "zoom") if params.get(k) is not None})
+        result.update(changed=True, diff={"before": _as_dict(before), "after": wanted})
+        if check_mode:
+            result["position"] = wanted
+            return result
+        after = move(ptz, params.get("pan"), params.get("tilt"), params.get("zoom"), before=before)
+        result["position"] = _as_dict(after)
+    return result
