@@ -265,6 +265,13 @@ def calibrate_head(client, index, head, abort_ongoing, calibrated_before=False):
                                        % (index, i, camera, point["x"], point["y"], point["pan"], point["tilt"]))
                 raise
             selected = None
+        # Another client may have aborted our session and opened its own meanwhile: never save into that one.
+        session = read_session(client)
+        if session is None or session["camera"] != camera or not _same_target(session["current_target"], None):
+            raise SessionBusyError("heads[%d] (camera %s): the session this run started was taken over before it "
+                                   "was saved (%s); nothing was saved" % (
+                                       index, camera, _describe(session) if session else "no session is open"),
+                                   cgi="ptremotecalibration/getinformation.cgi", host=client.host)
         _save(client, index, head, calibrated_before)
     except BaseException as exc:
         problem = _abort_own(client, camera, selected)

@@ -34,18 +34,22 @@ def test_either_error_element_gives_the_code_and_the_text(fleet, element):
     host = sorted(fleet.hosts)[0]
     fleet.settings(host, error_element=element)
     with client_for(fleet, host) as client, pytest.raises(DeviceError) as info:
-        client.call(PT_REMOTE_CALIBRATION, "abort", write=True)
+        client.call(PT_REMOTE_CALIBRATION, "abort")
     assert info.value.code == 54
     assert info.value.description
     assert "error 54 (%s)" % info.value.description in str(info.value)
 
 
 def test_arguments_that_need_encoding_are_signed_as_sent(fleet):
-    """A Digest-signed URI that differs from the one sent is a 401; an unknown group is the device's answer."""
+    """A Digest-signed URI that differs from the one sent is a 401; an unknown group is the device's answer,
+    and the groups it has are still listed."""
     host = sorted(fleet.hosts)[1]
     with client_for(fleet, host) as client:
-        with pytest.raises(VapixError, match="has no parameter group"):
-            client.param_list("Brand", "Ünï code & x=1#frag+?")
+        values, missing = client.param_list("Brand", "Ünï code & x=1#frag+?")
+        assert values["Brand.ProdNbr"] == "Q6000-E"
+        assert len(missing) == 1 and "Ünï code & x=1#frag+?" in missing[0]
+        with pytest.raises(VapixError, match="does not list Ünï code"):
+            client.param_values("Brand.ProdNbr", "Ünï code")
     assert fleet.counters(host)["unauthorized"] == 1
 
 
@@ -73,7 +77,7 @@ def test_reads_are_retried_a_bounded_number_of_times_and_writes_never(fleet):
         fleet.fault(host, "/axis-cgi/remotecameracontrol/setvapixparams.cgi", "http503", count=1)
         made = client.requests_made
         with pytest.raises(TransportError, match="HTTP 503"):
-            client.call(REMOTE_CAMERA_CONTROL, "setvapixparams", {"rtspport": 554}, write=True)
+            client.call(REMOTE_CAMERA_CONTROL, "setvapixparams", {"rtspport": 554})
         assert client.requests_made == made + 1
 
 
