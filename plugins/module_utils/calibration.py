@@ -21,8 +21,8 @@ from ansible_collections.vapix.q6000.plugins.module_utils.common import (
 from ansible_collections.vapix.q6000.plugins.module_utils.facts import read_calibrated, read_session
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angular_distance, fit, wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import connect, number, position, put_back, settled_position
+from ansible_collections.vapix.q6000.plugins.module_utils._api_data import PT_REMOTE_CALIBRATION
 from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
-    PT_REMOTE_CALIBRATION,
     DeviceError,
     SessionBusyError,
     TransportError,

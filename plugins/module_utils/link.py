@@ -14,8 +14,8 @@ from ansible_collections.vapix.q6000.plugins.module_utils.common import (
     check_number,
     check_port,
 )
+from ansible_collections.vapix.q6000.plugins.module_utils._api_data import REMOTE_CAMERA_CONTROL
 from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
-    REMOTE_CAMERA_CONTROL,
     STATUS_WORDS,
     VapixError,
 )

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, ptz_use_https
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import wrap180
+from ansible_collections.vapix.q6000.plugins.module_utils._api_data import REMOTE_CAMERA_CONTROL
 from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
-    REMOTE_CAMERA_CONTROL,
     UnexpectedAnswerError,
     VapixClient,
     VapixError,

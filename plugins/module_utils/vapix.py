@@ -35,17 +35,12 @@ else:
     XMLTODICT_IMPORT_ERROR = None
 
 
-from ansible_collections.vapix.q6000.plugins.module_utils._api_data import (  # noqa: F401 (re-exported)
+from ansible_collections.vapix.q6000.plugins.module_utils._api_data import (
     CGIS,
     FLOAT,
     INT,
-    JPEG,
-    PT_REMOTE_CALIBRATION,
-    REMOTE_CAMERA_CONTROL,
     ROOT_ELEMENTS,
-    TEXT,
     TIMEOUT_CLASSES,
-    XML,
     List,
     Optional,
 )

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
+from ansible_collections.vapix.q6000.plugins.module_utils._api_data import (
     CGIS,
     PT_REMOTE_CALIBRATION,
     REMOTE_CAMERA_CONTROL,
+)
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
     DeviceError,
     TransportError,
     UnexpectedAnswerError,
