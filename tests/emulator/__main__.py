@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .device import ERROR_ELEMENTS, Settings
+from .device import CURRENT_TARGETS, ERROR_ELEMENTS, ERROR_STATUSES, XML_PREAMBLES, Settings
 from .server import Options, serve
 
 
@@ -22,7 +22,7 @@ def parse(argv: list[str] | None = None) -> Options:
                         help="0: free ports; else unit i serves its Q6000-E on P+2i and its PTZ on P+2i+1")
     parser.add_argument("--inventory", type=Path, help="write an Ansible YAML inventory of the fleet")
     parser.add_argument("--state-dir", type=Path, help="keep calibrations, link and knocks across restarts")
-    parser.add_argument("--tls", action="store_true", help="Q6000-E endpoints speak HTTPS")
+    parser.add_argument("--tls", action="store_true", help="every endpoint (Q6000-E and PTZ) speaks HTTPS")
     parser.add_argument("--seed", default="1", help="seeds the physical model and the passwords")
     parser.add_argument("--connect-delay", type=float, default=1.0,
                         help="seconds the link reports 1 (trying) after a change")
@@ -34,6 +34,31 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--ptz-speed", type=float, default=300.0,
                         help="PTZ pan/tilt speed in degrees per second (0: moves at once)")
     parser.add_argument("--log-level", default="WARNING", help="log level on stderr")
+    variance = parser.add_argument_group("firmware variance", "behaviours real firmware is known to vary in")
+    variance.add_argument("--xml-preamble", choices=tuple(XML_PREAMBLES), default="none",
+                          help="bytes before <?xml in every XML answer: none, crlf (\\r\\n) or blank (\\n)")
+    variance.add_argument("--http10", action="store_true",
+                          help="every VAPIX answer (both endpoints) is HTTP/1.0 with Connection: close")
+    variance.add_argument("--error-status", type=int, choices=ERROR_STATUSES, default=200,
+                          help="HTTP status of an XML GeneralError answer (body unchanged)")
+    variance.add_argument("--current-target", choices=CURRENT_TARGETS, default="omit",
+                          help="getinformation.cgi without a selected target: no CurrentTarget, X=0 Y=0, or empty")
+    variance.add_argument("--param-lacks", default="", metavar="G1,G2,...",
+                          help="parameters or groups the Q6000-E's param.cgi does not have")
+    variance.add_argument("--ignore-post-body", action="store_true",
+                          help="the Q6000-E reads arguments from the query string only")
+    variance.add_argument("--ptz-start-delay", type=float, default=0.0, metavar="S",
+                          help="seconds before the PTZ's motor starts after each move command")
+    variance.add_argument("--remote-url-no-slash", dest="remote_url_slash", action="store_false",
+                          help="getremoteurl.cgi answers http://host:port without the final slash")
+    variance.add_argument("--deprecated-false", action="store_true",
+                          help='XML answers carry Deprecated="false" (unless --deprecated)')
+    variance.add_argument("--ptz-start-zoom", type=int, default=1, metavar="Z",
+                          help="the PTZ's zoom at start and after a factory reset (1..9999)")
+    variance.add_argument("--save-delay", type=float, default=0.0, metavar="S",
+                          help="save.cgi saves at once but answers S seconds later")
+    variance.add_argument("--reachable-discovery", dest="discovery_link_local", action="store_false",
+                          help="auto discovery reports the PTZ's listen address, not a link-local 169.254.x.y")
     ns = parser.parse_args(argv)
     try:
         loopback = ipaddress.ip_address(ns.listen).is_loopback
@@ -47,18 +72,19 @@ def parse(argv: list[str] | None = None) -> Options:
         parser.error("--base-port leaves no room for the fleet")
     if ns.tls and not (ns.inventory or ns.state_dir):
         parser.error("--tls needs --inventory or --state-dir (where the CA certificate is written)")
-    for name in ("connect_delay", "nonce_lifetime", "ptz_speed"):
-        if getattr(ns, name) < 0:
-            parser.error(f"--{name.replace('_', '-')} must be >= 0")
+    settings = Settings()
+    values = {name: getattr(ns, name) for name in vars(settings) if name != "param_lacks"}
+    values["param_lacks"] = [g.strip() for g in ns.param_lacks.split(",") if g.strip()]
+    try:
+        settings.update(values)
+    except ValueError as exc:
+        option, _sep, rest = str(exc).partition(" ")
+        parser.error(f"--{option.rstrip(':').replace('_', '-')}: {rest}")
     logging.basicConfig(level=ns.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return Options(
         units=ns.units, listen=ns.listen, base_port=ns.base_port, inventory=ns.inventory,
-        state_dir=ns.state_dir, tls=ns.tls, seed=ns.seed,
-        settings=Settings(deprecated=ns.deprecated, error_element=ns.error_element,
-                          connect_delay=ns.connect_delay, allow_basic=ns.allow_basic,
-                          nonce_lifetime=ns.nonce_lifetime, digest_algorithm=ns.digest_algorithm,
-                          ptz_speed=ns.ptz_speed),
+        state_dir=ns.state_dir, tls=ns.tls, seed=ns.seed, settings=settings,
     )
 
 

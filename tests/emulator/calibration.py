@@ -93,6 +93,10 @@ def getinformation(unit: Unit, args: dict[str, str]) -> str:
     if session.target is not None:
         body["CurrentTarget"] = {"X": number(session.target[0], 6),
                                  "Y": number(session.target[1], 6)}
+    elif unit.settings.current_target == "zero":
+        body["CurrentTarget"] = {"X": "0", "Y": "0"}
+    elif unit.settings.current_target == "empty":
+        body["CurrentTarget"] = None
     return element("GetInformationSuccess", body)
 
 

@@ -97,6 +97,8 @@ def settings(unit: Unit, request: web.Request, payload: dict) -> dict:
             unit.settings.update(payload)
         except ValueError as exc:
             raise ControlError(str(exc)) from None
+        if "ptz_start_zoom" in payload:
+            unit.motion.zoom = unit.settings.ptz_start_zoom
     return asdict(unit.settings)
 
 

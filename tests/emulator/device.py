@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
+import re
 import time
 import weakref
 from collections import Counter
@@ -19,17 +20,25 @@ from typing import Callable
 from .auth import Account, Authenticator, generate_password, generate_ptz_password
 from .faults import FaultTable
 from .optics import NBR_OF_HEADS, Fit, Physics, Point
-from .ptz import Motion
+from .ptz import LIMITS, Motion
 
 PTZ_HTTPS_PORT = 443
 PTZ_RTSP_PORT = 554
 STATUS_TEXT = {0: "Connection OK", 1: "Trying to connect", 2: "No connection", 3: "Not authorized"}
 ERROR_ELEMENTS = ("Description", "ErrorDescription")
+XML_PREAMBLES = {"none": "", "crlf": "\r\n", "blank": "\n"}
+ERROR_STATUSES = (200, 400, 500)
+CURRENT_TARGETS = ("omit", "zero", "empty")
 
 
 @dataclass
 class Settings:
-    """What a unit lets tests change at run time (`POST /emulator/settings`)."""
+    """What a unit lets tests change at run time (`POST /emulator/settings`).
+
+    The first group shapes the twin's strictness; the second models firmware variance: things real
+    units are known (or suspected) to do differently, each off (today's behaviour) by default except
+    `discovery_link_local`, which is how a real unit reports its PTZ.
+    """
 
     deprecated: bool = False
     error_element: str = "Description"
@@ -38,6 +47,19 @@ class Settings:
     nonce_lifetime: float = 300.0
     digest_algorithm: str = "MD5"
     ptz_speed: float = 300.0
+    # -- firmware variance --
+    xml_preamble: str = "none"
+    http10: bool = False
+    error_status: int = 200
+    current_target: str = "omit"
+    param_lacks: tuple[str, ...] = ()
+    ignore_post_body: bool = False
+    ptz_start_delay: float = 0.0
+    remote_url_slash: bool = True
+    deprecated_false: bool = False
+    ptz_start_zoom: int = 1
+    save_delay: float = 0.0
+    discovery_link_local: bool = True
 
     def update(self, values: dict) -> None:
         """Validate everything first, so a bad request changes nothing."""
@@ -45,21 +67,56 @@ class Settings:
         for key, value in values.items():
             if key not in new:
                 raise ValueError(f"unknown setting {key!r}")
-            if key in ("deprecated", "allow_basic"):
-                if not isinstance(value, bool):
-                    raise ValueError(f"{key} must be true or false")
-            elif key in ("connect_delay", "nonce_lifetime", "ptz_speed"):
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                        or value < 0:
-                    raise ValueError(f"{key} must be a number >= 0")
-                value = float(value)
-            elif key == "error_element" and value not in ERROR_ELEMENTS:
-                raise ValueError(f"error_element must be one of {', '.join(ERROR_ELEMENTS)}")
-            elif key == "digest_algorithm" and value not in ("MD5", "SHA-256"):
-                raise ValueError("digest_algorithm must be MD5 or SHA-256")
-            new[key] = value
+            new[key] = _checked(key, value)
         for key, value in new.items():
             setattr(self, key, value)
+
+
+BOOLEANS = ("deprecated", "allow_basic", "http10", "ignore_post_body", "remote_url_slash", "deprecated_false",
+            "discovery_link_local")
+SECONDS = ("connect_delay", "nonce_lifetime", "ptz_speed", "ptz_start_delay", "save_delay")
+CHOICES = {
+    "error_element": ERROR_ELEMENTS,
+    "digest_algorithm": ("MD5", "SHA-256"),
+    "xml_preamble": tuple(XML_PREAMBLES),
+    "current_target": CURRENT_TARGETS,
+}
+PARAM_NAME = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
+
+
+def _checked(key: str, value: object) -> object:
+    """The value a setting takes, or ValueError."""
+    if key in BOOLEANS:
+        if not isinstance(value, bool):
+            raise ValueError(f"{key} must be true or false")
+        return value
+    if key in SECONDS:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{key} must be a number >= 0")
+        return float(value)
+    if key in CHOICES:
+        if value not in CHOICES[key]:
+            raise ValueError(f"{key} must be one of {', '.join(CHOICES[key])}")
+        return value
+    if key == "error_status":
+        if isinstance(value, bool) or value not in ERROR_STATUSES:
+            raise ValueError(f"error_status must be one of {', '.join(map(str, ERROR_STATUSES))}")
+        return int(value)
+    if key == "ptz_start_zoom":
+        if isinstance(value, bool) or not isinstance(value, int) or not LIMITS.min_zoom <= value <= LIMITS.max_zoom:
+            raise ValueError(f"ptz_start_zoom must be an integer {LIMITS.min_zoom}..{LIMITS.max_zoom}")
+        return value
+    if key == "param_lacks":
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ValueError("param_lacks must be a list of parameter or group names")
+        names = []
+        for name in value:
+            name = name[5:] if name.lower().startswith("root.") else name
+            if not PARAM_NAME.match(name):
+                raise ValueError(f"param_lacks: {name!r} is not a dotted parameter or group name")
+            names.append(name)
+        return tuple(names)
+    raise ValueError(f"unknown setting {key!r}")
 
 
 @dataclass
@@ -123,10 +180,11 @@ class Unit:
     """State of one Q6000-E + Q60-E pair."""
 
     def __init__(self, index: int, seed: str | int, listen: str, settings: Settings,
-                 persist: Callable[[Unit], None] | None = None) -> None:
+                 persist: Callable[[Unit], None] | None = None, *, tls: bool = False) -> None:
         self.index = index
         self.name = f"q6000-{index + 1:03d}"
         self.listen = listen
+        self.ptz_tls = tls
         self.settings = settings
         self._persist = persist
         self.passwords = {
@@ -149,7 +207,8 @@ class Unit:
         self.session: Session | None = None
         self.link = Link()
         self.link_changed = -math.inf
-        self.motion = Motion(lambda: self.settings.ptz_speed)
+        self.motion = Motion(lambda: self.settings.ptz_speed, delay=lambda: self.settings.ptz_start_delay,
+                             start_zoom=lambda: self.settings.ptz_start_zoom)
         self.counters: Counter = Counter()
         self.unauthorized = 0
         self.connections = 0
@@ -159,14 +218,25 @@ class Unit:
     # -- the link -------------------------------------------------------------------------
 
     @property
-    def discovered_host(self) -> str:
-        """What auto discovery finds: the PTZ's IPv4 address."""
+    def ipv4_address(self) -> str:
+        """The devices' own IPv4 address on the site network: the listen address (127.0.0.1 for ::1)."""
         try:
             if ipaddress.ip_address(self.listen).version == 4:
                 return self.listen
         except ValueError:
             pass
         return "127.0.0.1"
+
+    @property
+    def link_local_address(self) -> str:
+        """The PTZ's address on its own link to the Q6000-E (169.254.0.0/16, unique in the fleet)."""
+        return f"169.254.{1 + self.index // 250}.{1 + self.index % 250}"
+
+    @property
+    def discovered_host(self) -> str:
+        """What auto discovery finds: the PTZ's link-local address, or its site address when
+        `discovery_link_local` is off."""
+        return self.link_local_address if self.settings.discovery_link_local else self.ipv4_address
 
     def link_host(self) -> str:
         if self.link.discoverymode == "auto" or not self.link.host:
@@ -181,8 +251,10 @@ class Unit:
         if time.monotonic() - self.link_changed < self.settings.connect_delay:
             return dict.fromkeys(("base", "http", "https", "rtsp"), 1)
         host = self.link_host()
-        host_ok = self.link.discoverymode == "auto" or any(
-            same_host(host, h) for h in (self.listen, "localhost", "::1"))
+        reaching = [self.listen, "localhost", "::1"]
+        if self.settings.discovery_link_local:
+            reaching.append(self.link_local_address)
+        host_ok = self.link.discoverymode == "auto" or any(same_host(host, h) for h in reaching)
         authorized = self.link.username == "root" and self.link.password == self.passwords["ptz"]
 
         def channel(port: int, own: int) -> int:

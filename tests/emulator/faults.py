@@ -106,8 +106,9 @@ async def answer(fault: Fault, request: web.Request) -> web.StreamResponse | Non
     if kind == "truncated":
         body = MALFORMED[:60]
         if request.transport is not None:
-            request.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
-                                    + f"Content-Length: {len(body) + 1000}\r\n\r\n".encode() + body)
+            version = request.version
+            request.transport.write(f"HTTP/{version.major}.{version.minor} 200 OK\r\nContent-Type: text/xml\r\n"
+                                    f"Content-Length: {len(body) + 1000}\r\n\r\n".encode() + body)
         close_connection(request)
         return web.Response(status=500)
     if kind == "huge_body":

@@ -1,4 +1,8 @@
-"""The Ansible inventory of the fleet: how the collection's tests and users find each unit."""
+"""The Ansible inventory of the fleet: how the collection's tests and users find each unit.
+
+`q6000_remote_*` is what the Q6000-E's link to its PTZ is configured with; `q6000_ptz_*` is where a
+client reaches the PTZ itself (its site address: the Q6000-E may report a link-local one).
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,9 @@ def host_vars(unit: Unit, *, tls: bool, ca_path: Path | None) -> dict:
         "q6000_remote_http_port": unit.ptz.port,
         "q6000_remote_username": "root",
         "q6000_remote_password": unit.passwords["ptz"],
+        "q6000_ptz_hostname": unit.listen,
+        "q6000_ptz_port": unit.ptz.port,
+        "q6000_ptz_use_https": tls,
         "q6000_twin_control": f"{scheme}://{_url_host(unit.listen)}:{unit.q6000.port}/emulator",
     }
 

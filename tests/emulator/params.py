@@ -17,7 +17,10 @@ RESOLUTION = "1920x1080"
 
 
 def table(endpoint: Endpoint) -> dict[str, str]:
-    """Parameter name (without `root.`) -> value, in listing order."""
+    """Parameter name (without `root.`) -> value, in listing order.
+
+    The Q6000-E's table leaves out what `param_lacks` names (firmware without those parameters).
+    """
     unit = endpoint.unit
     serial = endpoint.mac.replace(":", "")
     if endpoint.kind == "q6000":
@@ -34,7 +37,7 @@ def table(endpoint: Endpoint) -> dict[str, str]:
             params[f"Image.I{i}.Appearance.Resolution"] = RESOLUTION
         params.update({
             "ImageSource.NbrOfSources": str(NBR_OF_HEADS),
-            "Network.eth0.IPAddress": unit.discovered_host,
+            "Network.eth0.IPAddress": unit.ipv4_address,
             "Network.eth0.MACAddress": endpoint.mac,
             "Properties.API.HTTP.Version": "3",
             "Properties.Firmware.BuildDate": "Jun 01 2018 12:00",
@@ -44,6 +47,9 @@ def table(endpoint: Endpoint) -> dict[str, str]:
             "Properties.RemoteCameraControl.VAPIX": "yes",
             "Properties.System.SerialNumber": serial,
         })
+        lacks = unit.settings.param_lacks
+        if lacks:
+            params = {k: v for k, v in params.items() if not any(k == g or k.startswith(g + ".") for g in lacks)}
         return params
     limits = LIMITS
     return {
@@ -53,7 +59,7 @@ def table(endpoint: Endpoint) -> dict[str, str]:
         "Brand.ProdShortName": "AXIS Q60-E",
         "Brand.ProdType": "PTZ Dome Network Camera",
         "Brand.WebURL": "http://www.axis.com",
-        "Network.eth0.IPAddress": unit.discovered_host,
+        "Network.eth0.IPAddress": unit.ipv4_address,
         "Network.eth0.MACAddress": endpoint.mac,
         "PTZ.Limit.L1.MaxPan": f"{limits.max_pan:g}",
         "PTZ.Limit.L1.MaxTilt": f"{limits.max_tilt:g}",

@@ -164,10 +164,12 @@ class Twin:
         return f"{'https' if hv['q6000_use_https'] else 'http'}://{address}:{hv['q6000_port']}"
 
     def ptz_url(self, host: str) -> str:
+        """Where a client reaches the PTZ itself (its site address, https with --tls)."""
         hv = self.hosts[host]
-        address = hv["q6000_remote_host"]
+        address = hv.get("q6000_ptz_hostname", hv["q6000_remote_host"])
         address = f"[{address}]" if ":" in address else address
-        return f"http://{address}:{hv['q6000_remote_http_port']}"
+        scheme = "https" if hv.get("q6000_ptz_use_https", False) else "http"
+        return f"{scheme}://{address}:{hv.get('q6000_ptz_port', hv['q6000_remote_http_port'])}"
 
     # -- control API ----------------------------------------------------------------------
 

@@ -2,7 +2,10 @@
 
 A real PTZ takes time to get where it is sent; a client that reads the position right after a
 move sees it on the way. The model moves pan and tilt together in a straight line at
-`speed` degrees per second along the larger of the two; zoom changes at once.
+`speed` degrees per second along the larger of the two; zoom changes at once. With a start
+`delay` the motor only starts that many seconds after each move command: until then the PTZ
+stays where it was and is not moving, so a client that polls "until the position stops
+changing" can stop before it started.
 """
 
 from __future__ import annotations
@@ -52,21 +55,26 @@ class Motion:
     """Where the PTZ is, where it goes, and when it gets there."""
 
     def __init__(self, speed: Callable[[], float], limits: Limits = LIMITS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, *, delay: Callable[[], float] = lambda: 0.0,
+                 start_zoom: Callable[[], int] | None = None) -> None:
         self._speed = speed
+        self._delay = delay
+        self._start_zoom = start_zoom or (lambda: limits.min_zoom)
         self._clock = clock
         self.limits = limits
         self._start = (0.0, 0.0)
         self._target = (0.0, 0.0)
         self._t0 = clock()
         self._duration = 0.0
-        self.zoom = limits.min_zoom
+        self.zoom = self._start_zoom()
 
     def position(self) -> tuple[float, float]:
         elapsed = self._clock() - self._t0
+        if elapsed < 0.0:
+            return self._start
         if self._duration <= 0.0 or elapsed >= self._duration:
             return self._target
-        frac = max(0.0, elapsed / self._duration)
+        frac = elapsed / self._duration
         dpan = wrap180(self._target[0] - self._start[0])
         pan = wrap180(self._start[0] + dpan * frac)
         return pan, self._start[1] + (self._target[1] - self._start[1]) * frac
@@ -77,15 +85,16 @@ class Motion:
 
     @property
     def moving(self) -> bool:
-        return self._duration > 0.0 and self._clock() - self._t0 < self._duration
+        elapsed = self._clock() - self._t0
+        return self._duration > 0.0 and 0.0 <= elapsed < self._duration
 
     def move_to(self, pan: float, tilt: float) -> None:
-        """Start a move to an already clamped target, the short way round in pan."""
+        """Start a move to an already clamped target, the short way round in pan, after the start delay."""
         here = self.position()
         target = (self.limits.clamp_pan(pan), self.limits.clamp_tilt(tilt))
         distance = max(abs(wrap180(target[0] - here[0])), abs(target[1] - here[1]))
         speed = self._speed()
-        self._start, self._target, self._t0 = here, target, self._clock()
+        self._start, self._target, self._t0 = here, target, self._clock() + self._delay()
         self._duration = distance / speed if speed > 0 else 0.0
 
     def stop(self) -> None:
@@ -94,10 +103,10 @@ class Motion:
         self._duration = 0.0
 
     def reset(self) -> None:
-        """At home at once, as after a power cycle."""
+        """At home at once, as after a power cycle (zoom at the start zoom)."""
         self._start = self._target = (0.0, 0.0)
         self._duration = 0.0
-        self.zoom = self.limits.min_zoom
+        self.zoom = self._start_zoom()
 
     def home(self) -> None:
         self.move_to(0.0, 0.0)

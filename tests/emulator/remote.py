@@ -38,10 +38,12 @@ def host_kind(host: str) -> str:
 
 
 def remote_url(unit: Unit) -> str:
+    """`http(s)://host:port/` (https when the PTZ speaks TLS; no final slash with remote_url_slash off)."""
     host = unit.link_host()
     if ":" in host:
         host = f"[{host}]"
-    return f"http://{host}:{unit.link_httpport()}/"
+    slash = "/" if unit.settings.remote_url_slash else ""
+    return f"{'https' if unit.ptz_tls else 'http'}://{host}:{unit.link_httpport()}{slash}"
 
 
 def getvapixparams(unit: Unit, args: dict[str, str]) -> str:

@@ -3,7 +3,8 @@
 Hundreds of units fit in one process because an endpoint is just a listening socket: every
 socket of a kind feeds the same app, and a request finds its unit from the local port it came
 in on. The order of checks per request is the firmware's: route (404), method (405), arguments,
-authentication and role (401), then faults, then the CGI itself.
+authentication and role (401), then faults, then the CGI itself (and, for save.cgi, the
+`save_delay` before its answer goes out).
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import HttpVersion10, web
 
 from . import calibration, control, faults, inventory, params, ptzcgi, remote
 from .auth import ROLES, Verdict
-from .device import Endpoint, Settings, Unit
+from .device import XML_PREAMBLES, Endpoint, Settings, Unit
 from .state import StateStore
 from .xmlapi import CALIBRATION, REMOTE, Api, ApiError, document, error_body
 
 log = logging.getLogger("twin")
 
-FORM = "application/x-www-form-urlencoded"
+HTTP10 = "twin.http10"
 UNAUTHORIZED_BODY = "<HTML><HEAD><TITLE>401 Unauthorized</TITLE></HEAD><BODY><H1>401 Unauthorized</H1>" \
                     "Your client does not have permission to get URL from this server.</BODY></HTML>\n"
 
@@ -52,29 +53,41 @@ class ArgumentError(Exception):
 
 @dataclass(frozen=True)
 class Route:
-    """A CGI: the role it needs (a function of its arguments for param.cgi) and what answers it."""
+    """A CGI: the role it needs (a function of its arguments for param.cgi), what answers it, and
+    how long the answer waits after the CGI did its work (save.cgi's `save_delay`)."""
 
     role: Callable[[dict[str, str] | None], int]
     answer: Callable[[Endpoint, dict[str, str] | None, ArgumentError | None], web.StreamResponse]
+    delay: Callable[[Unit], float] | None = None
 
 
-def _xml_route(api: Api, role: str, handler: Callable[[Unit, dict[str, str]], str]) -> Route:
+def _xml_route(api: Api, role: str, handler: Callable[[Unit, dict[str, str]], str],
+               delay: Callable[[Unit], float] | None = None) -> Route:
     def answer(endpoint: Endpoint, args: dict[str, str] | None, problem: ArgumentError | None) -> web.Response:
         unit = endpoint.unit
+        settings = unit.settings
+        status = 200
         try:
             if args is None:
                 raise ApiError(20, str(problem))
             body = handler(unit, args)
         except ApiError as exc:
-            body = error_body(exc, unit.settings.error_element)
+            body = error_body(exc, settings.error_element)
+            status = settings.error_status
         except Exception:
             log.exception("internal error in %s", handler.__name__)
-            body = error_body(ApiError(10), unit.settings.error_element)
-        return web.Response(body=document(api, body, deprecated=unit.settings.deprecated),
-                            content_type="text/xml")
+            body = error_body(ApiError(10), settings.error_element)
+            status = settings.error_status
+        text = document(api, body, deprecated=settings.deprecated, deprecated_false=settings.deprecated_false,
+                        preamble=XML_PREAMBLES[settings.xml_preamble])
+        return web.Response(status=status, body=text, content_type="text/xml")
 
     level = ROLES[role]
-    return Route(role=lambda args: level, answer=answer)
+    return Route(role=lambda args: level, answer=answer, delay=delay)
+
+
+def _save_delay(unit: Unit) -> float:
+    return unit.settings.save_delay
 
 
 def _ptz_route(handler: Callable[[Unit, dict[str, str]], web.Response]) -> Route:
@@ -97,7 +110,8 @@ PARAM_ROUTE = Route(role=lambda args: ROLES["viewer"] if args is None or params.
 Q6000_ROUTES: dict[str, Route] = {
     **{f"/axis-cgi/remotecameracontrol/{name}": _xml_route(REMOTE, role, fn)
        for name, (role, fn) in remote.CGIS.items()},
-    **{f"/axis-cgi/ptremotecalibration/{name}": _xml_route(CALIBRATION, role, fn)
+    **{f"/axis-cgi/ptremotecalibration/{name}": _xml_route(CALIBRATION, role, fn,
+                                                            _save_delay if name == "save.cgi" else None)
        for name, (role, fn) in calibration.CGIS.items()},
     "/axis-cgi/param.cgi": PARAM_ROUTE,
     "/axis-cgi/com/ptz.cgi": _ptz_route(ptzcgi.on_overview),
@@ -108,14 +122,13 @@ PTZ_ROUTES: dict[str, Route] = {
 }
 
 
-async def read_arguments(request: web.Request) -> dict[str, str]:
-    """Query string plus, for POST, the form body; a name given twice is an invalid request."""
+async def read_arguments(request: web.Request, use_body: bool = True) -> dict[str, str]:
+    """Query string plus, for POST, the body read as a form whatever its Content-Type (as firmware
+    does); with use_body false the body is read and dropped. A name given twice is an invalid request."""
     pairs = parse_qsl(request.raw_path.partition("?")[2], keep_blank_values=True, errors="replace")
     if request.method == "POST":
         body = await request.read()
-        if body:
-            if request.headers.get("Content-Type", "").split(";")[0].strip().lower() != FORM:
-                raise ArgumentError(f"a POST body must be {FORM}")
+        if body and use_body:
             pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True, errors="replace")
     args: dict[str, str] = {}
     for name, value in pairs:
@@ -123,6 +136,20 @@ async def read_arguments(request: web.Request) -> dict[str, str]:
             raise ArgumentError(f"Argument {name} given more than once.")
         args[name] = value
     return args
+
+
+def mark_http10(request: web.Request) -> None:
+    """Answer this request as an HTTP/1.0 server does (`http10`): the status line says HTTP/1.0
+    (aiohttp writes the request's version there, and offers no public way to choose it), and
+    _close_http10 adds `Connection: close` and closes the connection after the answer."""
+    request[HTTP10] = True
+    request._version = HttpVersion10  # pylint: disable=protected-access
+
+
+async def _close_http10(request: web.Request, response: web.StreamResponse) -> None:
+    if request.get(HTTP10):
+        response.force_close()
+        response.headers["Connection"] = "close"
 
 
 class Fleet:
@@ -135,7 +162,7 @@ class Fleet:
         for index in range(options.units):
             settings = Settings(**vars(options.settings))
             unit = Unit(index, options.seed, options.listen, settings,
-                        persist=self.store.save if self.store else None)
+                        persist=self.store.save if self.store else None, tls=options.tls)
             self.units.append(unit)
         self.by_port: dict[int, Endpoint] = {}
         self.runners: list[web.AppRunner] = []
@@ -160,6 +187,8 @@ class Fleet:
         if endpoint.kind == "q6000" and (path == "/emulator" or path.startswith("/emulator/")):
             return await control.handle(unit, request)
         unit.saw_connection(request.transport)
+        if unit.settings.http10:
+            mark_http10(request)
         route = (Q6000_ROUTES if endpoint.kind == "q6000" else PTZ_ROUTES).get(path)
         if route is None:
             return web.Response(status=404, text="404 Not Found\n", content_type="text/plain")
@@ -169,7 +198,7 @@ class Fleet:
         args: dict[str, str] | None
         problem: ArgumentError | None = None
         try:
-            args = await read_arguments(request)
+            args = await read_arguments(request, not (endpoint.kind == "q6000" and unit.settings.ignore_post_body))
         except ArgumentError as exc:
             args, problem = None, exc
         required = route.role(args)
@@ -193,7 +222,11 @@ class Fleet:
             response = await faults.answer(fault, request)
             if response is not None:
                 return response
-        return route.answer(endpoint, args, problem)
+        response = route.answer(endpoint, args, problem)
+        delay = route.delay(unit) if route.delay else 0.0
+        if delay > 0:
+            await asyncio.sleep(delay)
+        return response
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -253,13 +286,13 @@ class Fleet:
         for kind in ("q6000", "ptz"):
             app = web.Application()
             app.router.add_route("*", "/{tail:.*}", self.handle)
+            app.on_response_prepare.append(_close_http10)
             runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
             self.runners.append(runner)
             apps[kind] = runner
         for endpoint, sock in bound:
-            site = web.SockSite(apps[endpoint.kind], sock, backlog=512,
-                                ssl_context=ssl_context if endpoint.kind == "q6000" else None)
+            site = web.SockSite(apps[endpoint.kind], sock, backlog=512, ssl_context=ssl_context)
             await site.start()
         if self.options.inventory:
             ca = self.ca_path.resolve() if self.ca_path else None

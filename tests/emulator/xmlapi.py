@@ -68,12 +68,19 @@ def element(name: str, content: str | dict | list | None = None) -> str:
     return f"<{name}>{inner}</{name}>"
 
 
-def document(api: Api, body: str, *, deprecated: bool) -> bytes:
+def document(api: Api, body: str, *, deprecated: bool, deprecated_false: bool = False, preamble: str = "") -> bytes:
+    """The whole answer: `preamble` (bytes some firmware sends before the prolog), prolog, root, body.
+
+    `Deprecated="true"` when deprecated; otherwise `Deprecated="false"` when deprecated_false, else no
+    such attribute.
+    """
     attrs = 'SchemaVersion="1.0"'
     if deprecated:
         attrs += ' Deprecated="true"'
+    elif deprecated_false:
+        attrs += ' Deprecated="false"'
     attrs += f' xmlns:xsi="{XSI}" xsi:noNamespaceSchemaLocation="{api.xsd}"'
-    return f"{PROLOG}<{api.root} {attrs}>{body}</{api.root}>".encode("utf-8")
+    return f"{preamble}{PROLOG}<{api.root} {attrs}>{body}</{api.root}>".encode("utf-8")
 
 
 def error_body(error: ApiError, element_name: str) -> str:

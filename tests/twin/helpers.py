@@ -20,9 +20,15 @@ CAL = "/axis-cgi/ptremotecalibration/"
 PARAM = "/axis-cgi/param.cgi"
 PTZ = "/axis-cgi/com/ptz.cgi"
 
+VARIANCE_DEFAULTS = {"xml_preamble": "none", "http10": False, "error_status": 200, "current_target": "omit",
+                     "param_lacks": [], "ignore_post_body": False, "ptz_start_delay": 0.0, "remote_url_slash": True,
+                     "deprecated_false": False, "ptz_start_zoom": 1, "save_delay": 0.0,
+                     "discovery_link_local": True}
+LINK_LOCAL = "169.254.1.1"  # what auto discovery reports for the first unit
 TEST_ARGS = ("--connect-delay", "0.3", "--ptz-speed", "0")
 DEFAULT_SETTINGS = {"deprecated": False, "error_element": "Description", "connect_delay": 0.3,
-                    "allow_basic": False, "nonce_lifetime": 300.0, "digest_algorithm": "MD5", "ptz_speed": 0.0}
+                    "allow_basic": False, "nonce_lifetime": 300.0, "digest_algorithm": "MD5", "ptz_speed": 0.0,
+                    **VARIANCE_DEFAULTS}
 
 
 def start_twin(tmp_path_factory, units: int = 1, **kwargs) -> Twin:

@@ -16,12 +16,14 @@ import yaml
 from requests.auth import HTTPDigestAuth
 
 from tests.emulator.process import REPO_ROOT, Twin
-from tests.twin.helpers import CAL, PARAM, PTZ, REMOTE, TEST_ARGS, Device, calibrate, start_twin, stop_twin
+from tests.twin.helpers import (CAL, LINK_LOCAL, PARAM, PTZ, REMOTE, TEST_ARGS, VARIANCE_DEFAULTS, Device, calibrate,
+                                start_twin, stop_twin)
 
 HOST_VARS = ["ansible_host", "q6000_port", "q6000_use_https", "q6000_validate_certs", "q6000_ca_path",
              "q6000_username", "q6000_password", "q6000_operator_username", "q6000_operator_password",
              "q6000_viewer_username", "q6000_viewer_password", "q6000_remote_host", "q6000_remote_http_port",
-             "q6000_remote_username", "q6000_remote_password", "q6000_twin_control"]
+             "q6000_remote_username", "q6000_remote_password", "q6000_ptz_hostname", "q6000_ptz_port",
+             "q6000_ptz_use_https", "q6000_twin_control"]
 
 
 def free_base_port(count: int) -> int:
@@ -84,7 +86,10 @@ def test_inventory_matches_the_readme(tmp_path_factory):
         ports = set()
         for name, hv in group["hosts"].items():
             assert list(hv) == HOST_VARS
-            assert hv["ansible_host"] == hv["q6000_remote_host"] == "127.0.0.1"
+            assert hv["ansible_host"] == hv["q6000_remote_host"] == hv["q6000_ptz_hostname"] == "127.0.0.1"
+            assert hv["q6000_ptz_port"] == hv["q6000_remote_http_port"]
+            assert hv["q6000_ptz_use_https"] is False
+            assert twin.ptz_url(name) == f"http://127.0.0.1:{hv['q6000_ptz_port']}"
             assert (hv["q6000_use_https"], hv["q6000_validate_certs"], hv["q6000_ca_path"]) == (False, True, None)
             assert (hv["q6000_username"], hv["q6000_operator_username"], hv["q6000_viewer_username"],
                     hv["q6000_remote_username"]) == ("root", "operator", "viewer", "root")
@@ -130,7 +135,7 @@ def test_options_set_the_settings(tmp_path_factory):
         host = twin.host()
         assert twin.control(host, "GET", "/settings") == {
             "deprecated": True, "error_element": "ErrorDescription", "connect_delay": 0.5, "allow_basic": True,
-            "nonce_lifetime": 60.0, "digest_algorithm": "SHA-256", "ptz_speed": 90.0}
+            "nonce_lifetime": 60.0, "digest_algorithm": "SHA-256", "ptz_speed": 90.0, **VARIANCE_DEFAULTS}
         device = Device(twin, host)
         response = device.call(REMOTE + "getvapixstatus.cgi", account=None)
         assert 'algorithm=SHA-256' in response.headers["WWW-Authenticate"]
@@ -159,6 +164,8 @@ def test_listen_ipv6(tmp_path_factory):
         assert hv["ansible_host"] == "::1"
         assert hv["q6000_twin_control"].startswith("http://[::1]:")
         device = Device(twin)
+        assert device.success(REMOTE + "getremoteurl.cgi") == f"http://{LINK_LOCAL}:{hv['q6000_remote_http_port']}/"
+        twin.settings(twin.host(), discovery_link_local=False)
         assert device.success(REMOTE + "getremoteurl.cgi") == f"http://127.0.0.1:{hv['q6000_remote_http_port']}/"
         device.connect()
         device.success(REMOTE + "setvapixparams.cgi", {"discoverymode": "manual", "host": "::1"})
@@ -248,8 +255,20 @@ def test_tls(tmp_path_factory):
                                  f"viewer:{hv['q6000_viewer_password']}", url], capture_output=True, text=True,
                                 timeout=30, check=False)
         assert result.returncode == 0 and "<GetStatusSuccess>" in result.stdout
-        ptz = f"http://127.0.0.1:{hv['q6000_remote_http_port']}{PARAM}?action=list&group=Properties.API"
-        assert requests.get(ptz).text == "root.Properties.API.HTTP.Version=3\n"
+        assert hv["q6000_ptz_use_https"] is True
+        assert twin.ptz_url(twin.host()) == f"https://127.0.0.1:{hv['q6000_ptz_port']}"
+        ptz = f"https://127.0.0.1:{hv['q6000_ptz_port']}{PARAM}?action=list&group=Properties.API"
+        assert requests.get(ptz, verify=hv["q6000_ca_path"]).text == "root.Properties.API.HTTP.Version=3\n"
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(ptz)
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(ptz.replace("https://", "http://"), timeout=5)
+        device = Device(twin)
+        assert device.position() == (0.0, 0.0, 1)
+        url_of_ptz = device.success(REMOTE + "getremoteurl.cgi")
+        assert url_of_ptz == f"https://{LINK_LOCAL}:{hv['q6000_ptz_port']}/"
+        twin.settings(twin.host(), discovery_link_local=False)
+        assert device.success(REMOTE + "getremoteurl.cgi") == twin.ptz_url(twin.host()) + "/"
         assert twin.state(twin.host())["session"] is None
         twin.restart()
         assert open(twin.hosts[twin.host()]["q6000_ca_path"]).read() == ca_pem

@@ -7,7 +7,7 @@ import time
 import pytest
 import xmltodict
 
-from tests.twin.helpers import REMOTE, wait_for
+from tests.twin.helpers import LINK_LOCAL, REMOTE, wait_for
 
 CGIS = ["getvapixparams.cgi", "setvapixparams.cgi", "getvapixstatus.cgi", "getremoteurl.cgi",
         "schemaversions.cgi"]
@@ -29,8 +29,9 @@ def test_factory_link(device, twin):
     state = twin.state(device.host)
     assert base["MACAddress"] == base["MACAddress"].lower()
     assert len(base["MACAddress"].split(":")) == 6
-    assert base["Host"] == "127.0.0.1"
+    assert base["Host"] == LINK_LOCAL
     assert base["DiscoveryMode"] == "auto"
+    assert state["link"]["host"] == LINK_LOCAL
     assert vapix == {"HTTPPort": str(device.vars["q6000_remote_http_port"]), "HTTPSPort": "443",
                      "RTSPPort": "554", "Username": "root"}
     assert state["link"]["password_set"] is False
@@ -123,7 +124,7 @@ def test_ports_decide_each_channel(device):
 def test_auto_mode_ignores_host(device):
     device.success(REMOTE + "setvapixparams.cgi", {"host": "192.0.2.7", "password": device.password("ptz")})
     base = device.success(REMOTE + "getvapixparams.cgi")["BaseConnectionParams"]
-    assert base["Host"] == "127.0.0.1"
+    assert base["Host"] == LINK_LOCAL
     assert base["DiscoveryMode"] == "auto"
     time.sleep(0.35)
     assert device.status() == 0
@@ -143,7 +144,16 @@ def test_manual_mode_host_decides_reachability(device):
     assert url == f"http://localhost:{device.vars['q6000_remote_http_port']}/"
 
 
-def test_manual_without_host_keeps_current_host(device):
+def test_manual_without_host_keeps_current_host(device, twin):
+    """The discovered link-local address, kept in manual mode, still reaches the unit's own PTZ."""
+    device.success(REMOTE + "setvapixparams.cgi", {"discoverymode": "manual", "password": device.password("ptz")})
+    base = device.success(REMOTE + "getvapixparams.cgi")["BaseConnectionParams"]
+    assert (base["Host"], base["DiscoveryMode"]) == (LINK_LOCAL, "manual")
+    time.sleep(0.35)
+    assert device.status() == 0
+    twin.settings(device.host, discovery_link_local=False)
+    assert device.status() == 2
+    device.success(REMOTE + "setvapixparams.cgi", {"discoverymode": "auto"})
     device.success(REMOTE + "setvapixparams.cgi", {"discoverymode": "manual"})
     base = device.success(REMOTE + "getvapixparams.cgi")["BaseConnectionParams"]
     assert (base["Host"], base["DiscoveryMode"]) == ("127.0.0.1", "manual")
@@ -166,7 +176,7 @@ def test_ipv6_needs_manual(device):
 
 def test_getremoteurl_factory(device):
     url = device.success(REMOTE + "getremoteurl.cgi", {"schemaversion": "1.0"})
-    assert url == f"http://127.0.0.1:{device.vars['q6000_remote_http_port']}/"
+    assert url == f"http://{LINK_LOCAL}:{device.vars['q6000_remote_http_port']}/"
 
 
 @pytest.mark.parametrize("args", [
@@ -198,7 +208,21 @@ def test_duplicate_argument_is_20(device):
     assert "<ErrorCode>20</ErrorCode>" in response.text
 
 
-def test_post_needs_a_form_body(device):
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/json", "application/octet-stream"])
+def test_post_body_is_a_form_whatever_its_type(device, content_type):
+    """As firmware does: a form-encoded body is read under any Content-Type (or none)."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    response = device.session.post(device.url(REMOTE + "getvapixparams.cgi"), auth=device.auth("root"),
+                                   data=b"schemaversion=2", headers=headers)
+    assert response.status_code == 200
+    assert "<ErrorCode>40</ErrorCode>" in response.text
+    response = device.session.post(device.url(REMOTE + "setvapixparams.cgi"), auth=device.auth("root"),
+                                   data=b"schemaversion=1&rtspport=1554", headers=headers)
+    assert "<GeneralSuccess />" in response.text
+    assert device.success(REMOTE + "getvapixparams.cgi")["VapixConnectionParams"]["RTSPPort"] == "1554"
+
+
+def test_post_body_that_is_no_form_is_an_unknown_argument(device):
     response = device.session.post(device.url(REMOTE + "getvapixparams.cgi"), auth=device.auth("root"),
                                    data=b'{"schemaversion": 1}', headers={"Content-Type": "application/json"})
     assert "<ErrorCode>20</ErrorCode>" in response.text
