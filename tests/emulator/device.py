@@ -175,6 +175,19 @@ class Endpoint:
         """How this endpoint's paths appear in counters and fault patterns."""
         return "ptz:" if self.kind == "ptz" else ""
 
+    @property
+    def base_url(self) -> str:
+        """Where a client reaches this endpoint: the listen address, https when the twin runs with
+        --tls (which puts every endpoint of the process behind TLS)."""
+        host = self.unit.listen
+        host = f"[{host}]" if ":" in host else host
+        return f"{'https' if self.unit.ptz_tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def other(self) -> Endpoint:
+        """The unit's other endpoint: the PTZ for the Q6000-E, the Q6000-E for the PTZ."""
+        return self.unit.ptz if self.kind == "q6000" else self.unit.q6000
+
 
 class Unit:
     """State of one Q6000-E + Q60-E pair."""

@@ -4,20 +4,29 @@ A fault is armed for the next `count` requests to a CGI that pass authentication
 first, credential-less request of a Digest exchange does not use it up). Patterns are matched
 like shell globs against the counter key of the request (`/axis-cgi/param.cgi`,
 `ptz:/axis-cgi/com/ptz.cgi`), so `*` matches every CGI of both endpoints.
+
+Most kinds replace the CGI's answer (`answer`); the redirects answer without running it
+(`redirect`); `trickle` and `late` let the CGI run and change how its answer goes out (`deliver`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from aiohttp import web
 
 KINDS = ("latency", "drop", "http500", "http503", "malformed", "truncated", "entity_bomb", "huge_body",
-         "reboot", "stale_nonce", "unauthorized")
+         "reboot", "stale_nonce", "unauthorized", "redirect307", "redirect302", "trickle", "late")
 AUTH_KINDS = ("stale_nonce", "unauthorized")
+REDIRECT_KINDS = {"redirect307": (307, "Temporary Redirect"), "redirect302": (302, "Found")}
+DELIVERY_KINDS = ("trickle", "late")
 DEFAULT_LATENCY = 5.0
+DEFAULT_SECONDS = 5.0  # trickle and late
+TRICKLE_GAP = 0.25  # target gap between two pieces of a trickled body
+MAX_GAP = 0.5  # no gap is ever longer than this
 HUGE_BODY = 100 * 1024 * 1024
 CHUNK = 1024 * 1024
 
@@ -114,6 +123,63 @@ async def answer(fault: Fault, request: web.Request) -> web.StreamResponse | Non
     if kind == "huge_body":
         return await _huge(request)
     raise ValueError(kind)
+
+
+def redirect(fault: Fault, location: str) -> web.Response:
+    """A 302 or 307 to `location`, with a short text body; the CGI does not run."""
+    status, reason = REDIRECT_KINDS[fault.kind]
+    return web.Response(status=status, reason=reason, text=f"{status} {reason}: {location}\n",
+                        content_type="text/plain", headers={"Location": location})
+
+
+async def deliver(fault: Fault, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """The CGI's own answer, already computed (its effect is in the state), sent late or slowly."""
+    seconds = DEFAULT_SECONDS if fault.seconds is None else fault.seconds
+    if fault.kind == "late":
+        # A client that goes away meanwhile is no error: aiohttp drops the answer quietly, and
+        # the CGI's effect stays, as on a device whose answer got lost.
+        await asyncio.sleep(seconds)
+        return response
+    if fault.kind == "trickle":
+        return await _trickle(request, response, seconds)
+    raise ValueError(fault.kind)
+
+
+def trickle_schedule(length: int, seconds: float) -> list[tuple[float, int, int]]:
+    """(when, start, end) of each piece of a body of `length` bytes spread over `seconds`: the
+    first piece at 0, the last at `seconds`, evenly spaced, no gap over MAX_GAP (a body too short
+    for that many pieces goes out in one-byte pieces MAX_GAP apart and finishes sooner)."""
+    if length <= 0:
+        return []
+    gaps = max(1, math.ceil(seconds / TRICKLE_GAP)) if seconds > 0 else 0
+    pieces = min(gaps + 1, length)
+    gap = min(seconds / (pieces - 1), MAX_GAP) if pieces > 1 else 0.0
+    bounds = [round(i * length / pieces) for i in range(pieces + 1)]
+    return [(i * gap, bounds[i], bounds[i + 1]) for i in range(pieces)]
+
+
+async def _trickle(request: web.Request, response: web.StreamResponse, seconds: float) -> web.StreamResponse:
+    body = getattr(response, "body", None)
+    if not isinstance(body, (bytes, bytearray)) or not body:
+        return response  # nothing to spread (a PTZ move's 204): it goes out as it is
+    slow = web.StreamResponse(status=response.status, reason=response.reason)
+    for name, value in response.headers.items():
+        if name.lower() not in ("content-length", "transfer-encoding"):
+            slow.headers.add(name, value)
+    slow.content_length = len(body)
+    loop = asyncio.get_running_loop()
+    try:
+        await slow.prepare(request)
+        started = loop.time()
+        for when, start, end in trickle_schedule(len(body), seconds):
+            wait = started + when - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await slow.write(bytes(body[start:end]))
+        await slow.write_eof()
+    except (ConnectionError, RuntimeError):
+        close_connection(request)  # the client went away: stop quietly
+    return slow
 
 
 async def _huge(request: web.Request) -> web.StreamResponse:

@@ -4,7 +4,8 @@ Hundreds of units fit in one process because an endpoint is just a listening soc
 socket of a kind feeds the same app, and a request finds its unit from the local port it came
 in on. The order of checks per request is the firmware's: route (404), method (405), arguments,
 authentication and role (401), then faults, then the CGI itself (and, for save.cgi, the
-`save_delay` before its answer goes out).
+`save_delay` before its answer goes out), then the delivery faults (`trickle`, `late`) that send
+its answer slowly or late.
 """
 
 from __future__ import annotations
@@ -217,15 +218,20 @@ class Fleet:
         if fault is not None:
             if fault.kind in faults.AUTH_KINDS:
                 return self._challenge(endpoint, stale=fault.kind == "stale_nonce")
+            if fault.kind in faults.REDIRECT_KINDS:
+                return faults.redirect(fault, endpoint.other.base_url + request.raw_path)
             if fault.kind == "reboot":
                 unit.reboot()
-            response = await faults.answer(fault, request)
-            if response is not None:
-                return response
+            if fault.kind not in faults.DELIVERY_KINDS:
+                response = await faults.answer(fault, request)
+                if response is not None:
+                    return response
         response = route.answer(endpoint, args, problem)
         delay = route.delay(unit) if route.delay else 0.0
         if delay > 0:
             await asyncio.sleep(delay)
+        if fault is not None and fault.kind in faults.DELIVERY_KINDS:
+            return await faults.deliver(fault, request, response)
         return response
 
     # -- lifecycle ----------------------------------------------------------------------
