@@ -202,7 +202,9 @@ def execute(logic, params, check_mode):
         result = dict(getattr(exc, "result", None) or {"changed": False})
         result.update(failed=True, msg=str(exc))
         if getattr(exc, "unreachable", False) and client.answers == 0:
-            # The unit never answered: Ansible counts it as not reached (PLAY RECAP, ignore_unreachable).
+            # The unit never answered: Ansible counts a result that says unreachable (and not failed) as a host
+            # not reached, in the PLAY RECAP and for ignore_unreachable.
+            del result["failed"]
             result["unreachable"] = True
     finally:
         client.close()

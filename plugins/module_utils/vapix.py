@@ -75,16 +75,14 @@ class VapixError(Exception):
         self.host = host
         self.code = code
         self.result = result
-        prefix = ""
-        if cgi and host:
-            prefix = "%s on %s: " % (cgi, host)
-        super().__init__(prefix + message)
+        prefix = "%s on %s: " % (cgi, host) if cgi and host else ""
+        super().__init__(message if message.startswith(prefix) else prefix + message)
 
     def reworded(self, message, result=None):
-        """The same failure in the words of the task that met it; keeps the class, code and CGI."""
+        """The same failure in the words of the task that met it; keeps the class, code, CGI and device."""
         error = VapixError.__new__(type(self))
-        VapixError.__init__(error, message, code=self.code, result=result if result is not None else self.result)
-        error.cgi, error.host = self.cgi, self.host
+        VapixError.__init__(error, message, cgi=self.cgi, host=self.host, code=self.code,
+                            result=result if result is not None else self.result)
         if isinstance(self, DeviceError):
             error.description = self.description
         error.unreachable = getattr(self, "unreachable", False)
@@ -205,7 +203,6 @@ class VapixClient:
         self._deprecated_seen = set()
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "vapix.q6000"
-        self.session.max_redirects = 0
         # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a session-wide setting.
         self.verify = ca_path if (use_https and validate_certs and ca_path) else bool(validate_certs)
         if username is not None and password is not None:

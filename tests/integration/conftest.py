@@ -158,14 +158,14 @@ def unit(twin):
     return next(twin.unused)
 
 
-def device(twin, host, cgi, account="root", **params):
+def device(twin, unit_name, cgi, account="root", **params):
     """A direct VAPIX request to a unit (as another client, or an operator in the web page, would make)."""
     import requests
     from requests.auth import HTTPDigestAuth
 
-    hostvars = twin.hosts[host]
+    hostvars = twin.hosts[unit_name]
     if cgi.startswith("ptz:"):
-        url = "http://%s:%s/axis-cgi/%s" % (hostvars["q6000_remote_host"], hostvars["q6000_remote_http_port"], cgi[4:])
+        url = "%s/axis-cgi/%s" % (twin.ptz_url(unit_name), cgi[4:])
         auth = HTTPDigestAuth(hostvars["q6000_remote_username"], hostvars["q6000_remote_password"])
     else:
         scheme = "https" if hostvars["q6000_use_https"] else "http"

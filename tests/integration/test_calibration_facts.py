@@ -31,7 +31,9 @@ def test_all_facts_of_a_factory_unit(ansible, twin, unit):
     assert facts["link"]["http_port"] == twin.hosts[unit]["q6000_remote_http_port"]
     assert facts["link_status"]["code"] == 3
     assert facts["link_status"]["description"] == "Not authorized"
-    assert facts["remote_url"] == "http://127.0.0.1:%s/" % twin.hosts[unit]["q6000_remote_http_port"]
+    # Auto discovery: the address the Q6000-E uses on its own link to the PTZ, link-local as on a real unit.
+    assert facts["remote_url"].startswith("http://169.254.")
+    assert facts["remote_url"].endswith(":%s/" % twin.hosts[unit]["q6000_remote_http_port"])
     assert facts["calibrated"] == [{"camera": c, "calibrated": False} for c in (1, 2, 3, 4)]
     assert facts["calibrated_heads"] == []
     assert facts["session"] is None
@@ -104,5 +106,9 @@ def test_the_ptz_position_once_at_rest(ansible, twin, unit):
     position = run.result("facts", unit)["ansible_facts"]["q6000"]["ptz_position"]
     assert position["pan"] == pytest.approx(-120.5, abs=0.001)
     assert position["tilt"] == pytest.approx(-35.25, abs=0.001)
-    assert twin.counters(unit)["cgi"]["/axis-cgi/remotecameracontrol/getremoteurl.cgi"] == 1
+    counters = twin.counters(unit)["cgi"]
+    assert counters["/axis-cgi/remotecameracontrol/getremoteurl.cgi"] == 1
+    # The PTZ's identity comes from the link parameters the connection subset read: no second getvapixparams.
+    assert counters["/axis-cgi/remotecameracontrol/getvapixparams.cgi"] == 1
+    assert counters["ptz:/axis-cgi/param.cgi"] == 1
     assert twin.hosts[unit]["q6000_remote_password"] not in run.output

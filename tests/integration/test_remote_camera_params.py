@@ -26,7 +26,9 @@ def test_first_run_links_second_run_changes_nothing(ansible, twin, unit):
     assert first.rc == 0, first.output
     result = first.result("link", unit)
     assert result["changed"] is True
-    assert result["changed_keys"] == ["discovery_mode", "remote_password"]
+    # The factory link reports a link-local host (auto discovery): the manual host differs from it.
+    assert result["changed_keys"] == ["discovery_mode", "remote_host", "remote_password"]
+    assert result["password_update"] == "sent"
     assert result["status"]["code"] == 0
     assert result["status"]["rtsp"] == {"code": 0, "description": "Connection OK"}
     assert result["params"]["discovery_mode"] == "manual"
@@ -51,10 +53,12 @@ def test_check_mode_and_diff_change_nothing_and_show_no_secret(ansible, twin, un
     assert run.rc == 0, run.output
     result = run.result("link", unit)
     assert result["changed"] is True
-    assert result["changed_keys"] == ["discovery_mode", "remote_password"]
+    # The link changes, so whether the password is needed is only known once the new link has settled.
+    assert result["changed_keys"] == ["discovery_mode", "remote_host"]
+    assert result["password_update"] == "if_refused"
     assert result["diff"]["before"]["discovery_mode"] == "auto"
     assert result["diff"]["after"]["discovery_mode"] == "manual"
-    assert result["diff"]["after"]["password"] == "(updated)"
+    assert result["diff"]["after"]["password"].startswith("(sent if the PTZ refuses")
     assert twin.state(unit)["link"] == before
     assert "/axis-cgi/remotecameracontrol/setvapixparams.cgi" not in twin.counters(unit)["cgi"]
     for secret in secrets_of(twin, unit):
@@ -67,9 +71,9 @@ def test_wrong_password_shows_not_authorized_then_on_failure_fixes_it(ansible, t
     assert wrong.rc != 0
     result = wrong.result("link", unit)
     assert result["status"]["code"] == 3
-    assert "did not come up within 5" in result["msg"]
+    assert "still refuses the account after the password was sent" in result["msg"]
     assert "Not authorized" in result["msg"]
-    assert "remote_username/remote_password" in result["msg"]
+    assert "check remote_username and remote_password" in result["msg"]
 
     fixed = ansible(play([link_task()]), twin.inventory_path, limit=unit)
     assert fixed.rc == 0, fixed.output
