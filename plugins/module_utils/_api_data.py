@@ -76,8 +76,8 @@ def _xml(api, name, role, success, write=False, timeout=None, post=False):
 
 
 GENERAL_SUCCESS = {"GeneralSuccess": None}
-SCHEMA_VERSIONS = {"SchemaVersionSuccess": {"SchemaVersion": List({"VersionNumber": TEXT,
-                                                                    "Deprecated": Optional(TEXT)})}}
+SCHEMA_VERSION_ENTRY = {"VersionNumber": TEXT, "Deprecated": Optional(TEXT)}
+SCHEMA_VERSIONS = {"SchemaVersionSuccess": {"SchemaVersion": List(SCHEMA_VERSION_ENTRY)}}
 
 CGIS = {cgi.name: cgi for cgi in (
     _xml(REMOTE_CAMERA_CONTROL, "getvapixparams", "administrator", {"GetVapixParamsSuccess": {

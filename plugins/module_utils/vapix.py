@@ -11,6 +11,7 @@ contract (two XML APIs, param.cgi and ptz.cgi) and nothing about Ansible.
 from __future__ import annotations
 
 import ipaddress
+import math
 import time
 import traceback
 from xml.parsers.expat import ExpatError
@@ -453,7 +454,7 @@ def _check_shape(value, shape, where):
             return int(text)
         if shape == FLOAT:
             number = float(text)
-            if number != number or number in (float("inf"), float("-inf")):
+            if not math.isfinite(number):
                 raise ValueError(text)
             return number
     except ValueError:

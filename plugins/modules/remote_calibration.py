@@ -18,6 +18,11 @@ description:
   - Whatever fails after a session started (a refused point, a failed save, a lost connection, an interrupt),
     the module aborts its own session, so the device is not left blocking the next calibration, and the head
     keeps the calibration it had.
+  - A session is this run's from the moment its C(start.cgi) succeeded, while the device shows its camera and
+    the target it selected last. A session another client opened meanwhile is never aborted or saved into;
+    the task fails and names it.
+  - When C(save.cgi) gets no answer, the outcome is unknown; the task fails and says what C(iscalibrated.cgi)
+    reports. A rerun converges.
   - Point sets are checked before any request; x and y in -1..1, at least O(min_points) points, no two on the
     same pixel, not all on one line, one entry per camera. Before anything is changed, the cameras are
     checked against the device's heads and, when the PTZ's account is given, pan and tilt against the PTZ's
@@ -66,7 +71,8 @@ options:
       - V(when_drifted) also checks each calibrated head; it sends the PTZ, through the head's saved
         calibration, to each point (C(com/ptz.cgi?camera=N&center=..)), reads where the PTZ went, and
         recalibrates the heads off by more than O(drift_tolerance). B(This moves the PTZ); the PTZ is put back
-        where it was afterwards. It needs O(remote_username) and O(remote_password). It finds a saved
+        where it was afterwards, zoom included. It needs O(remote_username) and O(remote_password), and the PTZ
+        is reached at O(ptz_hostname). It finds a saved
         calibration that no longer matches the declared points (a recalibration by hand, a swapped or reset
         device); after the mount itself was knocked, the declared points are outdated too and must be measured
         again.
@@ -166,8 +172,9 @@ heads:
       type: bool
     action:
       description:
-        - V(none), V(calibrated) (was not calibrated), V(recalibrated) (was calibrated), or
-          V(skipped_check_mode) (check mode; see RV(heads[].would)).
+        - V(none), V(calibrated) (was not calibrated), V(recalibrated) (was calibrated),
+          V(skipped_check_mode) (check mode; see RV(heads[].would)), or V(unknown) (C(save.cgi) got no answer;
+          RV(heads[].reason) says what the device reported afterwards, and the task fails).
       type: str
       sample: calibrated
     would:

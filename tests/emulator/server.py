@@ -111,8 +111,8 @@ PARAM_ROUTE = Route(role=lambda args: ROLES["viewer"] if args is None or params.
 Q6000_ROUTES: dict[str, Route] = {
     **{f"/axis-cgi/remotecameracontrol/{name}": _xml_route(REMOTE, role, fn)
        for name, (role, fn) in remote.CGIS.items()},
-    **{f"/axis-cgi/ptremotecalibration/{name}": _xml_route(CALIBRATION, role, fn,
-                                                            _save_delay if name == "save.cgi" else None)
+    **{f"/axis-cgi/ptremotecalibration/{name}": _xml_route(
+        CALIBRATION, role, fn, _save_delay if name == "save.cgi" else None)
        for name, (role, fn) in calibration.CGIS.items()},
     "/axis-cgi/param.cgi": PARAM_ROUTE,
     "/axis-cgi/com/ptz.cgi": _ptz_route(ptzcgi.on_overview),

@@ -45,9 +45,9 @@ def controller(workdir):
 
 def scenario(twin, unit):
     heads = [{"camera": c, "points": truth_points(twin, unit, c)} for c in (1, 2)]
-    link = {"vapix.q6000.remote_camera_params": dict(ACCOUNT, remote_host="{{ q6000_remote_host }}",
-                                                      http_port="{{ q6000_remote_http_port }}",
-                                                      wait_for_connection=True, wait_timeout=20)}
+    link = {"vapix.q6000.remote_camera_params": dict(
+        ACCOUNT, remote_host="{{ q6000_remote_host }}", http_port="{{ q6000_remote_http_port }}",
+        wait_for_connection=True, wait_timeout=20)}
     calibrate = {"vapix.q6000.remote_calibration": {"heads": heads}}
     return [
         dict(link, name="link", register="link"),
@@ -55,8 +55,8 @@ def scenario(twin, unit):
         {"name": "facts", "vapix.q6000.calibration_facts": {}, "register": "facts"},
         dict(calibrate, name="calibrate"),
         dict(calibrate, name="calibrate again"),
-        {"name": "drift", "vapix.q6000.remote_calibration": {"heads": heads, "recalibrate": "when_drifted",
-                                                              "drift_tolerance": 0.3}},
+        {"name": "drift", "vapix.q6000.remote_calibration": {
+            "heads": heads, "recalibrate": "when_drifted", "drift_tolerance": 0.3}},
         {"name": "ptz facts", "vapix.q6000.calibration_facts": {"gather_subset": ["calibration", "ptz"]}},
         {"name": "aim", "vapix.q6000.remote_ptz": {"pan": 33.3, "tilt": -22.2}},
     ]

@@ -52,11 +52,11 @@ def receive(sock: socket.socket, timeout: float = 10.0) -> tuple[list[tuple[floa
 
 
 def split(data: bytes) -> tuple[int, dict[str, str], bytes]:
-    head, _, body = data.partition(b"\r\n\r\n")
+    head, _sep, body = data.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
     headers = {}
     for line in header_lines:
-        name, _, value = line.partition(":")
+        name, _sep, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     return int(status_line.split()[1]), headers, body
 
@@ -141,7 +141,7 @@ def test_endpoint_base_urls():
 @pytest.mark.parametrize("uri,endpoint,key", [(STATUS, "q6000", STATUS),
                                               (PTZ + "?query=position", "ptz", "ptz:" + PTZ)])
 def test_trickle_spreads_the_full_body_over_seconds(device, twin, uri, endpoint, key):
-    path, _, query = uri.partition("?")
+    path, _sep, query = uri.partition("?")
     args = dict([query.split("=")]) if query else None
     expected = device.call(path, args, endpoint=endpoint).content
     twin.fault(device.host, key, "trickle", seconds=2.0)
@@ -159,7 +159,7 @@ def test_trickle_spreads_the_full_body_over_seconds(device, twin, uri, endpoint,
     assert pieces[0][1] >= head_size  # the headers came whole in the first read
     elapsed = pieces[-1][0] - sent
     assert 1.8 <= elapsed < 3.0, elapsed
-    times = [sent] + [t for t, _ in pieces]
+    times = [sent] + [t for t, _piece in pieces]
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert max(gaps) < 0.5, gaps
     assert len(pieces) >= 5, pieces
@@ -217,7 +217,7 @@ def test_trickle_schedule(length, seconds):
     assert schedule[0][:2] == (0.0, 0)
     assert schedule[-1][2] == length
     assert all(a[2] == b[1] for a, b in zip(schedule, schedule[1:]))  # contiguous
-    assert all(start < end for _, start, end in schedule)
+    assert all(start < end for _piece, start, end in schedule)
     gaps = [b[0] - a[0] for a, b in zip(schedule, schedule[1:])]
     assert all(0 < gap <= faults.MAX_GAP for gap in gaps)
     assert max(gaps, default=0) - min(gaps, default=0) < 1e-9  # evenly spread

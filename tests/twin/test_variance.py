@@ -271,8 +271,8 @@ def test_param_lacks(device, twin):
 
 def test_param_lacks_matches_whole_name_segments(device, twin):
     twin.settings(device.host, param_lacks=["Image.I", "Brand.Prod"])
-    assert listing(device, "Image.I0,Brand.ProdNbr") == ("root.Image.I0.Appearance.Resolution=1920x1080\n"
-                                                          "root.Brand.ProdNbr=Q6000-E\n")
+    expected = "root.Image.I0.Appearance.Resolution=1920x1080\nroot.Brand.ProdNbr=Q6000-E\n"
+    assert listing(device, "Image.I0,Brand.ProdNbr") == expected
     twin.settings(device.host, param_lacks=["Brand"])
     assert listing(device, "Brand,Brand.ProdNbr") == ("# Error: Error -1 getting param in group 'Brand'\n"
                                                       "# Error: Error -1 getting param in group 'Brand.ProdNbr'\n")
@@ -323,8 +323,9 @@ def test_post_body_under_any_content_type(device):
                                        headers={"Content-Type": "text/plain"},
                                        auth=device.auth("ptz" if endpoint == "ptz" else "root"))
         assert response.text.startswith("root.Brand.ProdNbr=Q6")
-    response = device.session.post(device.url(PTZ, "ptz"), data=b"pan=33&tilt=-3",
-                                    headers={"Content-Type": "text/plain; charset=utf-8"}, auth=device.auth("ptz"))
+    plain = {"Content-Type": "text/plain; charset=utf-8"}
+    response = device.session.post(device.url(PTZ, "ptz"), data=b"pan=33&tilt=-3", headers=plain,
+                                   auth=device.auth("ptz"))
     assert response.status_code == 204
     assert device.position()[:2] == (33.0, -3.0)
 
