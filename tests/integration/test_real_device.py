@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.integration.conftest import device, fresh_units, play, secrets_of
-from tests.integration.test_robustness import start, wait_for_session
+from tests.integration.test_robustness import start, wait_for_no_session, wait_for_session
 from tests.sites import truth_points
 
 CAL = "/axis-cgi/ptremotecalibration/"
@@ -288,10 +288,7 @@ def test_an_interrupt_while_start_is_unanswered_leaves_no_session(ansible, twin,
     os.killpg(process.pid, signal.SIGINT)
     output = process.communicate(timeout=60)[0]
     assert process.returncode != 0, output
-    deadline = time.monotonic() + 10
-    while twin.state(unit)["session"] is not None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert twin.state(unit)["session"] is None, output
+    wait_for_no_session(twin, unit, output)
     assert twin.counters(unit)["cgi"].get(CAL + "abort.cgi") == 1, output
     twin.reset(unit)
 

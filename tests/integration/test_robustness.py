@@ -44,6 +44,14 @@ def wait_for_session(twin, unit, timeout=30):
         time.sleep(0.1)
 
 
+def wait_for_no_session(twin, unit, output, timeout=10):
+    """An interrupted run aborts its session on the way out, a moment after it was signalled."""
+    deadline = time.monotonic() + timeout
+    while twin.state(unit)["session"] is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert twin.state(unit)["session"] is None, output
+
+
 def test_two_runs_on_one_unit_one_wins_the_other_names_the_session(ansible, twin, unit):
     twin.fault(unit, CAL + "ontarget.cgi", "latency", count=4, seconds=1.5)
     first = start(ansible, play([calibrate(twin, unit)]), twin.inventory_path, unit)
@@ -66,10 +74,7 @@ def test_an_interrupted_run_aborts_its_session(ansible, twin, unit, signum):
     os.killpg(process.pid, signum)
     output = process.communicate(timeout=60)[0]
     assert process.returncode != 0, output
-    deadline = time.monotonic() + 10
-    while twin.state(unit)["session"] is not None and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert twin.state(unit)["session"] is None, output
+    wait_for_no_session(twin, unit, output)
     assert twin.state(unit)["calibrated"]["2"] is False
     assert twin.counters(unit)["cgi"].get(CAL + "abort.cgi") == 1, output
     twin.reset(unit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.twin.helpers import DEFAULT_SETTINGS, Device, start_twin, stop_twin
+from tests.twin.helpers import fresh_device, start_twin, stop_twin
 
 
 @pytest.fixture(scope="module")
@@ -17,10 +17,6 @@ def twin(tmp_path_factory):
 @pytest.fixture
 def device(twin):
     """The twin's first unit, back at factory state with default settings and no faults."""
-    host = twin.host()
-    twin.factory_reset(host)
-    twin.reset(host)
-    twin.settings(host, **DEFAULT_SETTINGS)
-    dev = Device(twin, host)
+    dev = fresh_device(twin)
     yield dev
     dev.session.close()

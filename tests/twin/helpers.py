@@ -176,3 +176,12 @@ def calibrate(device: Device, camera: int, points=GOOD_POINTS, *, off: dict[int,
         return None
     name, content = device.xml(CAL + "save.cgi")
     return int(content["ErrorCode"]) if name == "GeneralError" else None
+
+
+def fresh_device(twin, index=0):
+    """Unit `index` of the twin, back at factory state with default settings and no faults."""
+    host = twin.host(index)
+    twin.factory_reset(host)
+    twin.reset(host)
+    twin.settings(host, **DEFAULT_SETTINGS)
+    return Device(twin, host)

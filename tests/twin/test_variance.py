@@ -14,8 +14,9 @@ import xmltodict
 from tests.emulator.__main__ import parse
 from tests.emulator.device import Settings, Unit
 from tests.emulator.process import REPO_ROOT, TwinError
-from tests.twin.helpers import (CAL, DEFAULT_SETTINGS, GOOD_POINTS, LINK_LOCAL, PARAM, PTZ, REMOTE, TEST_ARGS,
-                                VARIANCE_DEFAULTS, Device, calibrate, lines, start_twin, stop_twin, wait_for)
+from tests.twin.helpers import (CAL, GOOD_POINTS, LINK_LOCAL, PARAM, PTZ, REMOTE, TEST_ARGS,
+                                VARIANCE_DEFAULTS, Device, calibrate, fresh_device, lines, start_twin, stop_twin,
+                                wait_for)
 
 FLAGS = {
     "xml_preamble": "--xml-preamble", "http10": "--http10", "error_status": "--error-status",
@@ -37,11 +38,7 @@ def twin(tmp_path_factory):
 @pytest.fixture
 def second(twin):
     """The second unit, at factory state with default settings."""
-    host = twin.host(1)
-    twin.factory_reset(host)
-    twin.reset(host)
-    twin.settings(host, **DEFAULT_SETTINGS)
-    dev = Device(twin, host)
+    dev = fresh_device(twin, 1)
     yield dev
     dev.session.close()
 
