@@ -1,8 +1,10 @@
 """`make demo`: a fleet of emulated units rolled out end to end, as a site would do it.
 
-Starts the device twin, writes a site inventory whose units already have their calibration points measured,
-runs playbooks/site.yml (links set, every head calibrated), runs it again with a drift check (nothing changes)
-followed by playbooks/report.yml, prints the fleet's facts, and stops the twin.
+Starts the device twin over HTTPS (its own CA, in the inventory as q6000_ca_path; the PTZs speak HTTPS too, as
+a site's should, since the Q6000-E receives the PTZ's password), writes a site inventory whose units already
+have their calibration points measured, runs playbooks/site.yml (links set, every head calibrated), runs it
+again with a drift check (nothing changes) followed by playbooks/report.yml, prints the fleet's facts, and
+stops the twin.
 """
 
 from __future__ import annotations
@@ -45,10 +47,11 @@ def main(argv=None):
                         help="where the twin's inventory, the site and the report go (default .twin/demo)")
     options = parser.parse_args(argv)
 
-    step("Starting a twin fleet of %d AXIS Q6000-E units on their Q60-E PTZs" % options.units)
-    with Twin(units=options.units, workdir=options.workdir / "twin") as twin:
+    step("Starting a twin fleet of %d AXIS Q6000-E units on their Q60-E PTZs, over HTTPS" % options.units)
+    with Twin(units=options.units, workdir=options.workdir / "twin", tls=True) as twin:
         inventory = write_site(twin, options.workdir / "site", sorted(twin.hosts))
-        print("site inventory: %s (point sets in %s)" % (inventory, inventory.parent / "host_vars"))
+        print("site inventory: %s (point sets in %s; certificates signed by %s)"
+              % (inventory, inventory.parent / "host_vars", twin.ca_path))
 
         step("First rollout: every link set, every head calibrated")
         playbook(inventory, "site.yml", extra=["-e", "q6000_serial=100%"])

@@ -11,6 +11,10 @@ from pathlib import Path
 import yaml
 
 PIXELS = ((-0.7, 0.55), (0.65, 0.5), (0.6, -0.6), (-0.55, -0.5), (0.05, 0.1))
+# A twin fleet without --tls speaks plain HTTP, where the PTZ's password may only go to the Q6000-E when the
+# site says so; a site on real devices uses HTTPS instead.
+LAB_HTTP = "# The twin speaks plain HTTP: a lab, where the PTZ's password may go in clear.\n" \
+           "q6000_remote_allow_password_over_http: true\n"
 
 
 def truth_points(twin, host, camera, pixels=PIXELS):
@@ -23,10 +27,17 @@ def truth_points(twin, host, camera, pixels=PIXELS):
 
 
 def write_site(twin, directory: Path, hosts, cameras=(1, 2, 3, 4)) -> Path:
-    """The twin's inventory in `directory`, with host_vars holding each given unit's point sets."""
+    """The twin's inventory in `directory`, with host_vars holding each given unit's point sets.
+
+    Over plain HTTP (a twin without TLS) group_vars/q6000/lab.yml allows the PTZ's password in clear.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     inventory = directory / "inventory.yml"
     inventory.write_text(twin.inventory_path.read_text())
+    if not twin.tls:
+        group_vars = directory / "group_vars" / "q6000"
+        group_vars.mkdir(parents=True, exist_ok=True)
+        (group_vars / "lab.yml").write_text("---\n" + LAB_HTTP)
     host_vars = directory / "host_vars"
     host_vars.mkdir(exist_ok=True)
     for host in hosts:
