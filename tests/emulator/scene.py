@@ -25,13 +25,16 @@ position and horizontal size below is multiplied by `depth_scale`, heights are n
 - Fences: four segments 12..60 m away, 15..50 m long, 2 m high, opaque (chain-link drawn on a panel:
   posts every 2.5 m, a top rail, a 6 cm wire diamond mesh: repetitive).
 - Trees: 24, 9..200 m away, trunk (radius 0.2 m, 2.5..4 m) under an ellipsoid canopy (radius 1.5..4 m),
-  strongly textured. Light poles: 8, 10..150 m away, radius 0.1 m, 7..10 m high, with a lamp head.
+  strongly textured (noise in the plane of the canopy's dominant normal axis). Light poles: 8, 10..150 m
+  away, radius 0.1 m, 7..10 m high, with a lamp head.
 - Sky: a smooth gradient from horizon to zenith with soft clouds on a plane 1500 m up (low texture),
   and a distant haze (radiance tends to the horizon colour over 2.5 km).
 - Light: a sun at a random azimuth, 30..60 degrees up; Lambert shading plus ambient; no cast shadows.
 
-Texture: every surface carries multi-octave value noise in its own surface coordinates (metres), 16
-octaves of wavelength 64 m down to 2 mm, with a per-material amplitude spectrum; octave k of a pixel is
+Texture: every surface carries multi-octave value noise in its own surface coordinates (metres), 12
+octaves of wavelength 64 m / 2.5^k (64 m down to 2.7 mm), with a per-material amplitude spectrum
+(octave amplitude falling by 0.90..0.95 per octave: at the PTZ's tele end the finest octaves still carry
+a good part of the contrast, as natural surfaces do); octave k of a pixel is
 faded out where its wavelength is under 4 times the pixel's footprint on the surface (the ray's angular
 footprint times distance, divided by the cosine of incidence, clamped to 0.02) and dropped under 2
 times, so detail finer than a pixel is filtered out and coarser detail is there at every zoom. The
@@ -131,6 +134,11 @@ def stripe(s, half, width):
     return np.clip((half - np.abs(s)) / w + 0.5, 0.0, 1.0)
 
 
+def resolved(size, width):
+    """1 where a feature of `size` spans 4 filter widths or more, 0 at 2 or fewer (fades hashed detail)."""
+    return np.clip(size / (2.0 * np.maximum(width, 1e-9)) - 1.0, 0.0, 1.0)
+
+
 def _hash01(i, j, salt):
     """Deterministic pseudo-random 0..1 per integer cell (i, j)."""
     h = (i.astype(np.int64) * 73856093) ^ (j.astype(np.int64) * 19349663) ^ (salt * 83492791)
@@ -158,6 +166,13 @@ class Scene:
         self._extra = np.array([o.get("pattern", 3.0) for o in objects], dtype=float)
         self._radius = np.array([o["bound"] for o in objects], dtype=float)
         self._bcentre = np.array([o["bound_centre"] for o in objects], dtype=float).reshape(n, 3)
+        f32 = np.float32
+        self._cx, self._cy, self._cz = (self._centre[:, k].astype(f32) for k in range(3))
+        self._sx, self._sy, self._sz = (self._size[:, k].astype(f32) for k in range(3))
+        self._cos, self._sin = self._rot[:, 0].astype(f32), self._rot[:, 1].astype(f32)
+        self._colour32 = self._colour.astype(f32)
+        self._uoff = np.mod(np.arange(n) * 7.31, 64.0).astype(f32)
+        self._building = np.isin(self._mat, (PLAIN, WINDOWS, BRICK))
 
     # ----------------------------------------------------------------------------------------- building
     @classmethod
@@ -191,7 +206,8 @@ class Scene:
                 "azimuth": az, "distance": dist, "bound_centre": (cx, cy, cz), "bound": max(radius_h, radius_v)})
 
         def tint(material, spread=0.15):
-            return tuple(float(c) for c in np.clip(_BASE[material] * (1.0 + spread * rng.standard_normal(3)), 0.02, 0.95))
+            col = np.clip(_BASE[material] * (1.0 + spread * rng.standard_normal(3)), 0.02, 0.95)
+            return tuple(float(c) for c in col)
 
         def radial_yaw(az):
             # local x axis (cos yaw, sin yaw) along the radial direction (sin az, cos az)
@@ -295,7 +311,10 @@ class Scene:
         d3 = dp.reshape(nb, BLOCK, 3)
         mean = d3.sum(axis=1)
         mean /= np.maximum(np.linalg.norm(mean, axis=1), 1e-12)[:, None]
-        cos_a = np.clip((d3 * mean[:, None, :]).sum(axis=2).min(axis=1).astype(float) - 1e-6, -1.0, 1.0)
+        dots = d3[:, :, 0] * mean[:, 0:1].astype(np.float32)
+        dots += d3[:, :, 1] * mean[:, 1:2].astype(np.float32)
+        dots += d3[:, :, 2] * mean[:, 2:3].astype(np.float32)
+        cos_a = np.clip(dots.min(axis=1).astype(float) - 1e-6, -1.0, 1.0)
         sin_a = np.sqrt(1.0 - cos_a ** 2)
         rel = self._bcentre - o[None, :]
         dist = np.linalg.norm(rel, axis=1)
@@ -381,7 +400,9 @@ class Scene:
         if sky.any():
             out[sky] = self._sky(d[sky], fp[sky], night)
         surf = np.nonzero(~sky)[0]
-        if surf.size:
+        if surf.size == n:
+            out[:] = self._surface(o, d, t, pid, face, fp, night)
+        elif surf.size:
             out[surf] = self._surface(o, d[surf], t[surf], pid[surf], face[surf], fp[surf], night)
         return out
 
@@ -402,117 +423,149 @@ class Scene:
         cover = np.clip((cloud - 0.3) * 0.8, 0.0, 0.8)[:, None] * np.clip(d[:, 2:3] * 8, 0, 1)
         return (col * (1 - cover) + 0.92 * cover).astype(np.float32)
 
-    def _sample(self, u, v, lam, k):
+    def _sample(self, u, v, lam, k, scratch=None):
         """Noise octave k (wavelength lam, metres) at float32 surface coordinates u, v; unit std.
 
         float32 is precise enough: an octave is only sampled where its wavelength is over twice the
         footprint, so the texel coordinate stays under about 2/footprint (1e5 at the PTZ's tele end).
+        `scratch`: optional float32 buffers (maps, tmp) of at least 2 * ceil(len/1024) * 1024 values.
         """
         ox, oy, rot = self._octave[k]
         scale = TEXELS_PER_WAVE / lam
         c, s = np.float32(math.cos(rot) * scale), np.float32(math.sin(rot) * scale)
         m = len(u)
         rows = -(-m // 1024)
-        maps = np.empty((rows * 1024, 2), dtype=np.float32)
+        if scratch is None:
+            scratch = (np.empty(rows * 2048, np.float32), np.empty(rows * 1024, np.float32))
+        maps = scratch[0][:rows * 2048].reshape(rows * 1024, 2)
+        tmp = scratch[1][:m]
         tx, ty = maps[:m, 0], maps[:m, 1]
         np.multiply(u, c, out=tx)
-        tx -= v * s
+        np.multiply(v, s, out=tmp)
+        tx -= tmp
         tx += np.float32(ox)
         np.multiply(u, s, out=ty)
-        ty += v * c
+        np.multiply(v, c, out=tmp)
+        ty += tmp
         ty += np.float32(oy)
-        flat = maps[:m]
-        flat -= np.floor(flat * np.float32(1.0 / TABLE)) * np.float32(TABLE)
+        for col in (tx, ty):
+            np.multiply(col, np.float32(1.0 / TABLE), out=tmp)
+            np.floor(tmp, out=tmp)
+            tmp *= np.float32(TABLE)
+            col -= tmp
         maps[m:] = 0.0
         val = cv2.remap(noise_table(), maps.reshape(rows, 1024, 2), None, cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_WRAP)
         return val.ravel()[:m]
 
     def _fbm(self, u, v, fw, mat):
-        acc = np.zeros(len(u), dtype=np.float32)
+        n = len(u)
+        acc = np.zeros(n, dtype=np.float32)
         lfw = np.log2(np.maximum(fw, np.float32(1e-9)))
+        lo, hi = float(lfw.min()), float(lfw.max())
+        rows = -(-n // 1024)
+        scratch = (np.empty(rows * 2048, np.float32), np.empty(rows * 1024, np.float32))
+        amp = _W[:, 0][mat]
+        slope = _SLOPE.astype(np.float32)[mat]
         for k in range(OCTAVES):
             lam = LAMBDA0 / RATIO ** k
-            w = np.clip(np.float32(math.log2(lam) - 1.0) - lfw, 0.0, 1.0) * _W[:, k][mat]
-            act = np.nonzero(w > 1e-4)[0]
-            if act.size == 0:
-                if lam < fw.min():
-                    break
+            if k:
+                amp *= slope
+            top = math.log2(lam) - 1.0
+            if top - lo <= 0.0:
+                break
+            if top - hi >= 1.0:
+                acc += amp * self._sample(u, v, lam, k, scratch)
                 continue
-            if act.size == len(u):
-                acc += w * self._sample(u, v, lam, k)
-            else:
-                acc[act] += w[act] * self._sample(u[act], v[act], lam, k)
+            w = np.float32(top) - lfw
+            np.clip(w, 0.0, 1.0, out=w)
+            w *= amp
+            act = np.nonzero(w > 1e-4)[0]
+            if act.size == n:
+                acc += w * self._sample(u, v, lam, k, scratch)
+            elif act.size:
+                acc[act] += w[act] * self._sample(u[act], v[act], lam, k, scratch)
         return acc
 
     def _surface(self, o, d, t, pid, face, fp, night):
         m = len(t)
         f32 = np.float32
-        p = (o[None, :] + t[:, None] * d).astype(f32)
-        d = d.astype(f32)
-        normal = np.zeros((m, 3), dtype=f32)
-        normal[:, 2] = 1.0
-        u, v = p[:, 0].copy(), p[:, 1].copy()
+        t32 = t.astype(f32)
+        dx, dy, dz = (d[:, k].astype(f32) for k in range(3))
+        px0 = f32(o[0]) + t32 * dx
+        py0 = f32(o[1]) + t32 * dy
+        pz0 = f32(o[2]) + t32 * dz
+        nx, ny, nz = np.zeros(m, f32), np.zeros(m, f32), np.ones(m, f32)
+        u, v = px0.copy(), py0.copy()
         mat = np.zeros(m, dtype=np.int8)
         colour = np.empty((m, 3), dtype=f32)
         colour[:] = _BASE[GROUND]
-        obj = np.nonzero(pid >= 0)[0]
+        obj_idx = np.nonzero(pid >= 0)[0]
         local = None
-        if obj.size:
+        if obj_idx.size:
+            obj = slice(None) if obj_idx.size == m else obj_idx  # every ray on an object: no gathers
             i = pid[obj]
             kind, fo = self._kind[i], face[obj]
             mat[obj] = self._mat[i]
-            colour[obj] = self._colour[i]
-            uu = np.empty(obj.size, dtype=f32)
-            vv = np.empty(obj.size, dtype=f32)
-            nn = np.zeros((obj.size, 3), dtype=f32)
+            colour[obj] = self._colour32[i]
+            uu = np.empty(obj_idx.size, dtype=f32)
+            vv = np.empty(obj_idx.size, dtype=f32)
+            onx, ony, onz = (np.zeros(obj_idx.size, f32) for _k in range(3))
             for kd in (BOX, CYLINDER, ELLIPSOID):
                 sub = np.nonzero(kind == kd)[0]
                 if sub.size == 0:
                     continue
+                if sub.size == len(i):
+                    sub, rays = slice(None), obj
+                else:
+                    rays = obj_idx[sub]
                 j = i[sub]
-                q = p[obj[sub]]
-                cen, size = self._centre[j].astype(f32), self._size[j].astype(f32)
-                px, py, pz = q[:, 0] - cen[:, 0], q[:, 1] - cen[:, 1], q[:, 2]
+                qx, qy, pz = px0[rays], py0[rays], pz0[rays]
+                px, py = qx - self._cx[j], qy - self._cy[j]
                 fs = fo[sub]
                 if kd == BOX:
-                    c, s = self._rot[j, 0].astype(f32), self._rot[j, 1].astype(f32)
+                    c, s = self._cos[j], self._sin[j]
                     lx, ly = c * px + s * py, c * py - s * px
                     xf, yf, top = fs == 0, fs == 1, fs == 2
                     sx, sy = np.sign(lx), np.sign(ly)
-                    nn[sub, 0] = np.where(xf, sx * c, np.where(yf, -sy * s, 0.0))
-                    nn[sub, 1] = np.where(xf, sx * s, np.where(yf, sy * c, 0.0))
-                    nn[sub, 2] = top
-                    uu[sub] = np.where(xf, ly + size[:, 1], np.where(yf, lx + size[:, 0], lx))
+                    onx[sub] = np.where(xf, sx * c, np.where(yf, -sy * s, f32(0.0)))
+                    ony[sub] = np.where(xf, sx * s, np.where(yf, sy * c, f32(0.0)))
+                    onz[sub] = top
+                    uu[sub] = np.where(xf, ly + self._sy[j], np.where(yf, lx + self._sx[j], lx))
                     vv[sub] = np.where(top, ly, pz)
                 elif kd == CYLINDER:
                     rad = np.maximum(np.hypot(px, py), f32(1e-6))
                     cap = fs == 2
-                    nn[sub, 0] = np.where(cap, 0.0, px / rad)
-                    nn[sub, 1] = np.where(cap, 0.0, py / rad)
-                    nn[sub, 2] = cap
-                    uu[sub] = np.where(cap, px, np.arctan2(py, px) * size[:, 0])
+                    onx[sub] = np.where(cap, f32(0.0), px / rad)
+                    ony[sub] = np.where(cap, f32(0.0), py / rad)
+                    onz[sub] = cap
+                    uu[sub] = np.where(cap, px, np.arctan2(py, px) * self._sx[j])
                     vv[sub] = np.where(cap, py, pz)
                 else:
-                    ex, ey, ez = px / size[:, 0] ** 2, py / size[:, 1] ** 2, (pz - cen[:, 2]) / size[:, 2] ** 2
+                    ex, ey = px / self._sx[j] ** 2, py / self._sy[j] ** 2
+                    ez = (pz - self._cz[j]) / self._sz[j] ** 2
                     en = np.sqrt(ex * ex + ey * ey + ez * ez)
-                    nn[sub, 0], nn[sub, 1], nn[sub, 2] = ex / en, ey / en, ez / en
-                    uu[sub] = q[:, 0] + f32(0.6) * pz
-                    vv[sub] = q[:, 1] - f32(0.4) * pz
-            roof = (kind == BOX) & (fo == 2) & np.isin(self._mat[i], (PLAIN, WINDOWS, BRICK))
-            mat[obj[roof]] = ROOF
-            colour[obj[roof]] = _BASE[ROOF]
-            normal[obj] = nn
-            offset = np.mod(i * 7.31, 64.0).astype(f32)
+                    ex, ey, ez = ex / en, ey / en, ez / en
+                    onx[sub], ony[sub], onz[sub] = ex, ey, ez
+                    # the plane of the dominant normal axis (no stretched streaks on the sides)
+                    flat, side_x = np.abs(ez) > f32(0.6), np.abs(ex) > np.abs(ey)
+                    uu[sub] = np.where(flat | ~side_x, qx, qy)
+                    vv[sub] = np.where(flat, qy, pz)
+            roof = (fo == 2) & self._building[i]
+            if roof.any():
+                mat[obj_idx[roof]] = ROOF
+                colour[obj_idx[roof]] = _BASE[ROOF]
+            nx[obj], ny[obj], nz[obj] = onx, ony, onz
+            offset = self._uoff[i]
             u[obj], v[obj] = uu + offset, vv + f32(0.7) * offset
-            local = (obj, i, uu, vv, self._size[i].astype(f32))
-        cos_inc = np.maximum(np.abs((normal * d).sum(axis=1)), f32(0.02))
+            local = (obj_idx, i, uu, vv, self._sz[i])
+        cos_inc = np.maximum(np.abs(nx * dx + ny * dy + nz * dz), f32(0.02))
         fw = (fp * t).astype(f32) / cos_inc
         noise = self._fbm(u, v, fw, mat)
         albedo = colour * np.exp(noise)[:, None]
         ground = np.nonzero(pid == HIT_GROUND)[0]
         if ground.size:
-            albedo[ground] = self._ground(p[ground], fw[ground], albedo[ground])
+            albedo[ground] = self._ground(px0[ground], py0[ground], fw[ground], albedo[ground])
         if local is not None:
             self._patterns(albedo, mat, fw, local)
         if night:
@@ -521,13 +574,13 @@ class Scene:
             ir = 1.0 / (1.0 + (t.astype(f32) / f32(120.0)) ** 2)
             val = f32(0.04) + f32(0.6) * luma * ir * (f32(0.8) + f32(0.2) * cos_inc)
             return np.repeat(val[:, None], 3, axis=1)
-        light = f32(0.35) + f32(0.65) * np.maximum(normal @ self.sun.astype(f32), f32(0.0))
+        sun = self.sun.astype(f32)
+        light = f32(0.35) + f32(0.65) * np.maximum(nx * sun[0] + ny * sun[1] + nz * sun[2], f32(0.0))
         rgb = np.clip(albedo * light[:, None], 0.0, 1.0)
         haze = (1.0 - np.exp(-t.astype(f32) / f32(2500.0)))[:, None]
         return rgb * (1 - haze) + HORIZON.astype(f32)[None, :] * haze
 
-    def _ground(self, p, fw, albedo):
-        x, y = p[:, 0], p[:, 1]
+    def _ground(self, x, y, fw, albedo):
         zone = self._sample(x, y, 40.0, 0) + 0.5 * self._sample(x, y, 20.0, 1)
         gravel = np.array([0.42, 0.40, 0.36], dtype=np.float32)
         asphalt = np.array([0.16, 0.16, 0.17], dtype=np.float32)
@@ -564,9 +617,10 @@ class Scene:
             floor_h = 3.2
             uw, vw, f = uu[sel], vv[sel], fwo[sel]
             mask = pulse(uw / period, f / period, 0.2, 0.8) * pulse(vw / floor_h, f / floor_h, 0.3, 0.75)
-            mask = mask * (vw > 1.0) * (vw < size[sel, 2] - 0.5)
+            mask = mask * (vw > 1.0) * (vw < size[sel] - 0.5)
             frame = pulse(uw / period, f / period, 0.48, 0.52) * mask
-            shade = 0.5 + 0.5 * _hash01(np.floor(uw / period), np.floor(vw / floor_h), i[sel])
+            shade = 0.75 + (0.5 * _hash01(np.floor(uw / period), np.floor(vw / floor_h), i[sel]) - 0.25) * resolved(
+                period, f)
             glass = np.array([0.10, 0.13, 0.17])[None, :] * (0.6 + 0.8 * shade[:, None])
             k = obj[sel]
             albedo[k] = albedo[k] * (1 - mask[:, None]) + glass * mask[:, None]
@@ -577,7 +631,7 @@ class Scene:
             row = np.floor(vw / 0.075)
             shift = np.where(np.mod(row, 2) == 1, 0.5, 0.0)
             brick = pulse(vw / 0.075, f / 0.075, 0.0, 0.85) * pulse(uw / 0.225 + shift, f / 0.225, 0.0, 0.95)
-            tone = 0.8 + 0.4 * _hash01(np.floor(uw / 0.225 + shift), row, 7)
+            tone = 1.0 + (0.4 * _hash01(np.floor(uw / 0.225 + shift), row, 7) - 0.2) * resolved(0.075, f)
             k = obj[sel]
             mortar = np.array([0.62, 0.60, 0.56])
             albedo[k] = albedo[k] * (tone * brick)[:, None] + mortar * (1 - brick)[:, None]
@@ -594,8 +648,8 @@ class Scene:
         sel = m_obj == CABINET
         if sel.any():
             uw, vw, f = uu[sel], vv[sel], fwo[sel]
-            slats = pulse(vw / 0.03, f / 0.03, 0.0, 0.4) * stripe(vw - 1.3, 0.15, f) * stripe(uw - 0.6 * self.depth_scale,
-                                                                                              0.3, f)
+            slats = pulse(vw / 0.03, f / 0.03, 0.0, 0.4) * stripe(vw - 1.3, 0.15, f)
+            slats = slats * stripe(uw - 0.6 * self.depth_scale, 0.3, f)
             door = stripe(uw - 0.6 * self.depth_scale, 0.01, f)
             dark = np.clip(slats * 0.6 + door * 0.8, 0.0, 1.0)[:, None]
             k = obj[sel]
@@ -606,6 +660,7 @@ class Scene:
             cell = 0.1 * self.depth_scale
             bits = _hash01(np.floor(uw / cell), np.floor(vw / 0.1), self._extra[i[sel]].astype(np.int64)) > 0.5
             ink = bits * pulse(uw / cell, f / cell, 0.1, 0.9) * pulse(vw / 0.1, f / 0.1, 0.1, 0.9)
-            fine = np.clip(ink * 0.9, 0.0, 1.0)[:, None]
+            res = resolved(np.minimum(cell, 0.1), f)
+            fine = (np.clip(ink * 0.9, 0.0, 1.0) * res + 0.29 * (1 - res))[:, None]
             k = obj[sel]
             albedo[k] = albedo[k] * (1 - fine) + np.array([0.08, 0.12, 0.35]) * fine

@@ -56,6 +56,16 @@ def visible(scene, name_filter, min_dist=0.0, max_dist=1e9):
     return None
 
 
+def first_visible(material, seed=1):
+    """(scene, (index, aim point)) of the first unit with a building of that material 20..80 m away in view."""
+    for index in range(10):
+        scene = Scene.generate(seed, index)
+        found = visible(scene, lambda o: o["material"] == material, 20.0, 80.0)
+        if found:
+            return scene, found
+    raise AssertionError(f"no unit shows a building of material {material}")
+
+
 def test_deterministic_per_seed_and_index():
     a, b = Scene.generate(7, 3), Scene.generate(7, 3)
     assert a.structures == b.structures
@@ -167,13 +177,7 @@ def test_hazards_low_texture_repetition_night():
     assert sky_mask.mean() > 0.3
     sky = grey(view(scene, HEADS, (90.0, 40.0), 60.0))
     assert lap_var(sky, sky_mask) < 0.1 * lap_var(ground)
-    plain = repetitive = None
-    for index in range(10):
-        sc = Scene.generate(1, index)
-        plain = plain or (lambda f: f and (sc, f))(visible(sc, lambda o: o["material"] == PLAIN, 20.0, 80.0))
-        repetitive = repetitive or (lambda f: f and (sc, f))(visible(sc, lambda o: o["material"] == WINDOWS, 20.0,
-                                                                                 80.0))
-    assert plain and repetitive
+    plain, repetitive = first_visible(PLAIN), first_visible(WINDOWS)
     sc, (i, point) = plain
     hfov = math.degrees(0.5 * min(sc.structures[i]["size"][:2]) / np.linalg.norm(point - HEADS))
     wall = grey(view(sc, HEADS, point, hfov))
@@ -205,4 +209,4 @@ def test_photometry_helpers():
     stamped = burn_overlay(big, "2026-12-01 22:00:00", (8, 8))
     assert not np.array_equal(stamped[8:30, 8:120], big[8:30, 8:120])
     assert np.array_equal(stamped[100:, :], big[100:, :])
-    assert (what := scene.hit(HEADS, np.array([[0.0, 0.0, -1.0]]))[1])[0] == HIT_GROUND, what
+    assert scene.hit(HEADS, np.array([[0.0, 0.0, -1.0]]))[1][0] == HIT_GROUND
