@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import queue
+import threading
 import time
 import traceback
 from xml.parsers.expat import ExpatError
@@ -60,6 +62,9 @@ ERROR_ADVICE = {
 }
 
 STATUS_WORDS = {0: "Connection OK", 1: "Trying to connect", 2: "No connection", 3: "Not authorized"}
+
+# A 401's body is only the device's apology; more than this of it is not read.
+CHALLENGE_MAX = 64 * 1024
 
 SCHEMA_VERSION = "1"
 
@@ -170,6 +175,14 @@ if HAS_REQUESTS:
             return r
 
         def handle_401(self, r, **kwargs):
+            # requests reads the whole challenge's body; read a bounded part of it first, so that a device
+            # cannot send megabytes along with a challenge. A connection with unread bytes is not reused.
+            if r.status_code == 401:
+                body = r.raw.read(CHALLENGE_MAX + 1)
+                if len(body) > CHALLENGE_MAX:
+                    r.raw.close()
+                    body = body[:CHALLENGE_MAX]
+                r._content = body
             response = super().handle_401(r, **kwargs)
             if (response is not r and response.status_code == 401 and says_stale(response.headers)
                     and not self._thread_local.stale_retried):
@@ -177,6 +190,57 @@ if HAS_REQUESTS:
                 self._thread_local.num_401_calls = 1
                 response = super().handle_401(response, **kwargs)
             return response
+
+
+    class _Session(requests.Session):
+        """A session that never follows a redirect, nor reads a redirect's body to find where it points."""
+
+        def get_redirect_target(self, resp):
+            return None
+
+
+class _Worker:
+    """A daemon thread that runs one client's requests, one at a time.
+
+    requests bounds each socket operation, not a request: a device that trickles its headers, a challenge or a
+    body holds it as long as it likes. The caller waits for the worker until the request's deadline instead, and
+    abandons a worker that overran it for a fresh one (a daemon thread ends with the process). The requests of one
+    worker share its thread, so Digest's per-thread nonce state carries over from one request to the next.
+    """
+
+    def __init__(self):
+        self.jobs = queue.Queue()
+        threading.Thread(target=self._serve, daemon=True, name="vapix-request").start()
+
+    def _serve(self):
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            job()
+
+    def run(self, function, timeout):
+        """function() in the worker; raises _Deadline when it has not returned within `timeout` seconds."""
+        done = threading.Event()
+        outcome = {}
+
+        def job():
+            try:
+                outcome["value"] = function()
+            except BaseException as exc:  # handed to the caller, whatever it is
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        self.jobs.put(job)
+        if not done.wait(timeout):
+            raise _Deadline(timeout)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+
+    def stop(self):
+        self.jobs.put(None)
 
 
 class VapixClient:
@@ -202,14 +266,20 @@ class VapixClient:
         self.requests_made = 0
         self.answers = 0
         self._deprecated_seen = set()
-        self.session = requests.Session()
+        self.session = _Session()
         self.session.headers["User-Agent"] = "vapix.q6000"
+        # No compressed answers: a small compressed body could expand past every size cap.
+        self.session.headers["Accept-Encoding"] = "identity"
+        self._worker = None
         # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a session-wide setting.
         self.verify = ca_path if (use_https and validate_certs and ca_path) else bool(validate_certs)
         if username is not None and password is not None:
             self.session.auth = (HTTPBasicAuth if auth == "basic" else DigestAuth)(username, password)
 
     def close(self):
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
         self.session.close()
 
     def __enter__(self):
@@ -230,15 +300,8 @@ class VapixClient:
             if attempt:
                 time.sleep(min(self.backoff * (2 ** (attempt - 1)), 5.0))
             self.requests_made += 1
-            deadline = time.monotonic() + budget
             try:
-                if cgi.post:
-                    response = self.session.post(url, data=params, timeout=budget, stream=True, verify=self.verify,
-                                                 allow_redirects=False)
-                else:
-                    response = self.session.get(url, params=params, timeout=budget, stream=True, verify=self.verify,
-                                                allow_redirects=False)
-                body = self._read_body(response, cgi, deadline, budget)
+                response, body = self._within_deadline(lambda: self._exchange(cgi, url, params, budget), budget)
             except requests.exceptions.SSLError as exc:
                 raise TransportError("TLS failed (%s); check validate_certs and ca_path"
                                      % _reason(exc), cgi=cgi.path, host=self.host)
@@ -250,7 +313,6 @@ class VapixClient:
                 # ValueError: requests refuses a header it cannot send (a control character in an account, say);
                 # the message names the problem, never the header's value.
                 raise TransportError("request failed: %s" % exc.__class__.__name__, cgi=cgi.path, host=self.host)
-            self.answers += 1
             if response.status_code == 503 and not cgi.write:
                 failure = "HTTP 503 Service Unavailable"
                 continue
@@ -261,42 +323,46 @@ class VapixClient:
         error.unreachable = self.answers == 0 and not failure.startswith("HTTP")
         raise error
 
-    def _read_body(self, response, cgi, deadline, budget):
-        """The body, within the size cap and the request's deadline (checked between reads, each bounded by it)."""
+    def _within_deadline(self, function, budget):
+        """function() in this client's worker, within `budget` seconds from now; a worker that overran is dropped."""
+        if self._worker is None:
+            self._worker = _Worker()
+        try:
+            return self._worker.run(function, budget)
+        except BaseException as exc:
+            if isinstance(exc, _Deadline) or not isinstance(exc, Exception):
+                # Still busy (too slow, or the caller was interrupted): the next request gets a worker of its own.
+                self._worker.stop()
+                self._worker = None
+            raise
+
+    def _exchange(self, cgi, url, params, budget):
+        """The request and its whole answer (in the worker thread)."""
+        if cgi.post:
+            response = self.session.post(url, data=params, timeout=budget, stream=True, verify=self.verify,
+                                         allow_redirects=False)
+        else:
+            response = self.session.get(url, params=params, timeout=budget, stream=True, verify=self.verify,
+                                        allow_redirects=False)
+        self.answers += 1
+        return response, self._read_body(response, cgi)
+
+    def _read_body(self, response, cgi):
+        """The body, within the CGI's size cap."""
         length = response.headers.get("Content-Length")
         if length and length.isdigit() and int(length) > cgi.max_body:
             response.close()
             raise TransportError("response of %s bytes is larger than the %d bytes %s can answer"
                                  % (length, cgi.max_body, cgi.path), cgi=cgi.path, host=self.host)
-        raw = response.raw
-        read = getattr(raw, "read1", None) or raw.read
-        connection = getattr(raw, "connection", None)
         chunks = []
         size = 0
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                response.close()
-                raise _Deadline(budget)
-            sock = getattr(connection, "sock", None)
-            if sock is not None:
-                sock.settimeout(remaining)
-            try:
-                chunk = read(65536, decode_content=True)
-            except Exception as exc:  # urllib3's errors differ between its versions; all mean a broken answer
-                response.close()
-                if "timed out" in str(exc).lower():
-                    raise _Deadline(budget)
-                raise requests.exceptions.ChunkedEncodingError(exc)
-            if not chunk:
-                break
+        for chunk in response.iter_content(65536):
             size += len(chunk)
             if size > cgi.max_body:
                 response.close()
                 raise TransportError("response is larger than the %d bytes %s can answer" % (cgi.max_body, cgi.path),
                                      cgi=cgi.path, host=self.host)
             chunks.append(chunk)
-        raw.release_conn()
         return b"".join(chunks)
 
     def _check_status(self, cgi, status, headers):

@@ -127,8 +127,9 @@ class Runner:
             "PATH": "%s:%s" % (BIN, os.environ.get("PATH", "")),
         })
         environment.update(env or {})
+        # No terminal, as under AWX or CI: a prompt must not wait for one.
         done = subprocess.run(command, cwd=self.workdir, env=environment, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+                              stdin=subprocess.DEVNULL, timeout=timeout, check=False)
         lines = records.read_text().splitlines() if records.exists() else []
         return Run(done.returncode, done.stdout, done.stderr, [json.loads(line) for line in lines])
 

@@ -147,7 +147,8 @@ def test_a_500_unit_fleet_rolls_out_with_forks_50(workdir):
         run = Runner(workdir)(PLAYBOOKS / "site.yml", inventory, args=["--forks", "50"], timeout=1800,
                               extra_vars={"q6000_serial": "100%"})
         assert run.rc == 0, run.output[-3000:]
-        assert run.result("Show the summary", "localhost")["msg"] == \
+        [summary] = run.results("Show the summary")
+        assert summary["result"]["msg"] == \
             "500 units: 500 changed, 0 failed, 0 untouched, 0 not reached."
         assert all(state["calibrated"] == {"1": True, "2": True, "3": False, "4": False}
                    for state in (fleet.state(host) for host in fleet.hosts))
