@@ -19,6 +19,7 @@ import time  # noqa: E402
 import tracemalloc  # noqa: E402
 
 import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
 from tests.emulator.render import render_view  # noqa: E402
 from tests.emulator.scene import Scene, noise_table  # noqa: E402
@@ -43,7 +44,10 @@ def run() -> list[dict]:
     noise_table()
     scene = Scene.generate(1, 0)
     counter = iter(range(10 ** 6))
-    rows = [{"metric": "Scene.generate", "unit": "ms", "digits": 3,
+    probe = np.ones(10 ** 6, dtype=np.float32)
+    rows = [{"metric": "machine: a*b+c on 1e6 float32 (for scale)", "unit": "ms", "digits": 2,
+             "runs": [1e3 * v for v in _timed(lambda: probe * probe + probe)]},
+            {"metric": "Scene.generate", "unit": "ms", "digits": 3,
              "runs": [1e3 * v for v in _timed(lambda: Scene.generate(1, next(counter)))]}]
     for name, (origin, pan, tilt, hfov, scale) in {
             "PTZ view 1920x1080, wide 62 deg (rendered 960x540)": (ORIGIN_PTZ, 30.0, -10.0, 62.0, 0.5),

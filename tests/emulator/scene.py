@@ -314,12 +314,11 @@ class Scene:
         pad = nb * BLOCK - n
         d32 = d.astype(np.float32)
         dp = d32 if pad == 0 else np.concatenate([d32, np.repeat(d32[-1:], pad, axis=0)])
-        d3 = dp.reshape(nb, BLOCK, 3)
-        mean = d3.sum(axis=1)
+        mean = np.stack([dp[:, k].reshape(nb, BLOCK).sum(axis=1, dtype=float) for k in range(3)], axis=1)
         mean /= np.maximum(np.linalg.norm(mean, axis=1), 1e-12)[:, None]
-        dots = d3[:, :, 0] * mean[:, 0:1].astype(np.float32)
-        dots += d3[:, :, 1] * mean[:, 1:2].astype(np.float32)
-        dots += d3[:, :, 2] * mean[:, 2:3].astype(np.float32)
+        dots = dp[:, 0].reshape(nb, BLOCK) * mean[:, 0:1].astype(np.float32)
+        dots += dp[:, 1].reshape(nb, BLOCK) * mean[:, 1:2].astype(np.float32)
+        dots += dp[:, 2].reshape(nb, BLOCK) * mean[:, 2:3].astype(np.float32)
         cos_a = np.clip(dots.min(axis=1).astype(float) - 1e-6, -1.0, 1.0)
         sin_a = np.sqrt(1.0 - cos_a ** 2)
         rel = self._bcentre - o[None, :]
