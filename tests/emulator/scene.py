@@ -399,8 +399,10 @@ class Scene:
         d = np.asarray(dirs, dtype=float)
         n = len(d)
         fp = np.broadcast_to(np.asarray(footprint, dtype=float), (n,)) * (4.0 if night else 1.0)
-        t, pid, face = self._trace(o, d)
         out = np.empty((n, 3), dtype=np.float32)
+        if n == 0:
+            return out
+        t, pid, face = self._trace(o, d)
         sky = pid == HIT_SKY
         if sky.any():
             out[sky] = self._sky(d[sky], fp[sky], night)
