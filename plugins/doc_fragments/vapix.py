@@ -67,8 +67,9 @@ options:
     default: false
   timeout:
     description:
-      - Seconds a request may take, from connecting to the last byte of the answer; C(save.cgi) gets three
-        times as long, since the device fits the calibration before it answers.
+      - Seconds one request may take, from connecting to the last byte of the answer; C(save.cgi) gets three
+        times as long, since the device fits the calibration before it answers. A read that is retried (see
+        O(retries)) gets this much for each attempt.
       - If not set, the environment variable E(VAPIX_TIMEOUT) is used.
     type: float
     default: 10

@@ -81,7 +81,7 @@ SCHEMA_VERSIONS = {"SchemaVersionSuccess": {"SchemaVersion": List(SCHEMA_VERSION
 
 CGIS = {cgi.name: cgi for cgi in (
     _xml(REMOTE_CAMERA_CONTROL, "getvapixparams", "administrator", {"GetVapixParamsSuccess": {
-        "BaseConnectionParams": {"MACAddress": TEXT, "Host": Optional(TEXT), "DiscoveryMode": TEXT},
+        "BaseConnectionParams": {"MACAddress": Optional(TEXT), "Host": Optional(TEXT), "DiscoveryMode": TEXT},
         "VapixConnectionParams": {"HTTPPort": INT, "HTTPSPort": INT, "RTSPPort": INT, "Username": Optional(TEXT)},
     }}),
     # The one POST: its arguments may carry the PTZ's password, which belongs in a body, not in a URL.
@@ -90,7 +90,7 @@ CGIS = {cgi.name: cgi for cgi in (
         "BaseConnectionStatus": STATUS,
         "VapixConnectionStatus": {"HTTPStatus": STATUS, "HTTPSStatus": STATUS, "RTSPStatus": STATUS},
     }}),
-    _xml(REMOTE_CAMERA_CONTROL, "getremoteurl", "viewer", {"GetRemoteURLSuccess": TEXT}),
+    _xml(REMOTE_CAMERA_CONTROL, "getremoteurl", "viewer", {"GetRemoteURLSuccess": Optional(TEXT)}),
     _xml(REMOTE_CAMERA_CONTROL, "schemaversions", "viewer", SCHEMA_VERSIONS),
     _xml(PT_REMOTE_CALIBRATION, "start", "administrator", GENERAL_SUCCESS, write=True),
     _xml(PT_REMOTE_CALIBRATION, "abort", "administrator", GENERAL_SUCCESS, write=True),

@@ -17,10 +17,19 @@ from ansible_collections.vapix.q6000.plugins.module_utils.common import (
     Interrupted,
     ValidationError,
     check_number,
+    reporting,
+    shielded,
 )
 from ansible_collections.vapix.q6000.plugins.module_utils.facts import read_calibrated, read_session
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angular_distance, fit, wrap180
-from ansible_collections.vapix.q6000.plugins.module_utils.ptz import connect, number, position, put_back, settled_position
+from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
+    UnroutablePtzError,
+    connect,
+    number,
+    position,
+    put_back,
+    settled_position,
+)
 from ansible_collections.vapix.q6000.plugins.module_utils._api_data import PT_REMOTE_CALIBRATION
 from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
     DeviceError,
@@ -76,7 +85,8 @@ def validate(params):
     heads = params["heads"]
     if not heads:
         raise ValidationError("heads: give at least one head with its points")
-    if params["recalibrate"] == "when_drifted" and not (params.get("remote_username") and params.get("remote_password")):
+    account = params.get("remote_username") and params.get("remote_password")
+    if params["recalibrate"] == "when_drifted" and not account:
         raise ValidationError("recalibrate: when_drifted reads the PTZ's position, so it needs remote_username "
                               "and remote_password (the PTZ's account)")
     if bool(params.get("remote_username")) != bool(params.get("remote_password")):
@@ -136,9 +146,9 @@ def _check_limits(heads, limits):
 
 
 # --- sessions ---------------------------------------------------------------------------------------------
-# A session is ours from the moment our start.cgi succeeded, and stays ours while the device shows our camera
-# and the target we selected last (none once it was paired). Anything else is another client's: never aborted
-# unless abort_ongoing says so.
+# A session is ours from the moment our start.cgi succeeded (none was open just before it), and stays ours while
+# the device shows our camera with no target or the target we selected last. Anything else is another client's:
+# never aborted, nor saved into, unless abort_ongoing says so.
 
 def _describe(session):
     where = "camera %s" % session["camera"]
@@ -146,53 +156,71 @@ def _describe(session):
     return where + (", target x=%s y=%s" % (target["x"], target["y"]) if target else ", no target selected")
 
 
-def _start(client, camera, abort_ongoing):
+class _Own:
+    """What this run knows of the session it started."""
+
+    def __init__(self, camera):
+        self.camera = camera
+        self.started = False
+        self.target = None  # the last target sent to selecttarget (its answer may have been lost)
+
+    def shows(self, session):
+        if session is None or session["camera"] != self.camera:
+            return False
+        current = session["current_target"]
+        if current is None or (current["x"] == 0 and current["y"] == 0):
+            return True  # no target (some firmware says 0/0 for none)
+        return self.target is not None and abs(current["x"] - self.target[0]) < SAME_PIXEL \
+            and abs(current["y"] - self.target[1]) < SAME_PIXEL
+
+
+def _busy(session, cgi, host):
+    return SessionBusyError("another calibration session is open on this device (%s); it may be an operator in the "
+                            "web page. Wait for it to end, or set abort_ongoing=true to abort it" % _describe(session),
+                            cgi=cgi, host=host, code=50)
+
+
+def _start(client, own, abort_ongoing):
+    """Open our session: only when none is open, and never leaving one we may have opened unanswered."""
+    session = read_session(client)
+    if session is not None:
+        if not abort_ongoing:
+            raise _busy(session, "ptremotecalibration/getinformation.cgi", client.host)
+        client.call(PT_REMOTE_CALIBRATION, "abort")
     try:
-        client.call(PT_REMOTE_CALIBRATION, "start", {"camera": camera})
-        return
+        client.call(PT_REMOTE_CALIBRATION, "start", {"camera": own.camera})
     except DeviceError as exc:
         if exc.code != 50:
             raise
-    except (TransportError, Interrupted):
-        # No answer: the device may have opened the session all the same. A session of our camera with no
-        # target is that one (nobody else had time to select a target in it): close it.
-        _close_unanswered_start(client, camera)
+        # Someone else opened one in the moment between: theirs, whatever it shows.
+        session = read_session(client)
+        raise _busy(session, exc.cgi, exc.host) if session else exc
+    except (TransportError, UnexpectedAnswerError, Interrupted) as exc:
+        if not getattr(exc, "answered", False):
+            # No usable answer: the device may have opened the session all the same. None was open a moment ago,
+            # so one of our camera with no target is that one: close it.
+            with shielded():
+                _close_unanswered_start(client, own)
         raise
-    session = read_session(client)
-    if session is None:
-        client.call(PT_REMOTE_CALIBRATION, "start", {"camera": camera})
-        return
-    if not abort_ongoing:
-        raise SessionBusyError("another calibration session is open on this device (%s); it may be an operator "
-                               "in the web page. Wait for it to end, or set abort_ongoing=true to abort it"
-                               % _describe(session), cgi="ptremotecalibration/start.cgi", host=client.host, code=50)
-    client.call(PT_REMOTE_CALIBRATION, "abort")
-    client.call(PT_REMOTE_CALIBRATION, "start", {"camera": camera})
+    own.started = True
 
 
-def _close_unanswered_start(client, camera):
+def _close_unanswered_start(client, own):
     try:
         session = read_session(client)
-        if session is not None and session["camera"] == camera and _same_target(session["current_target"], None):
+        if session is not None and session["camera"] == own.camera and session["current_target"] is None:
             client.call(PT_REMOTE_CALIBRATION, "abort")
     except VapixError:
         pass
 
 
-def _same_target(current, selected):
-    """Whether the device's current target is the one we selected last (None: none, or a firmware's 0/0)."""
-    if selected is None:
-        return current is None or (current["x"] == 0 and current["y"] == 0)
-    return current is not None and abs(current["x"] - selected[0]) < 1e-4 and abs(current["y"] - selected[1]) < 1e-4
-
-
-def _abort_own(client, camera, selected):
+def _abort_own(client, own):
     """Abort our session; leave any other alone. Returns a problem to report, or None."""
     try:
         session = read_session(client)
         if session is None:
             return None
-        if session["camera"] != camera or not _same_target(session["current_target"], selected):
+        if not own.shows(session):
             return ("the open session is not the one this run started (%s): another client took over; it was "
                     "left alone" % _describe(session))
         client.call(PT_REMOTE_CALIBRATION, "abort")
@@ -221,39 +249,52 @@ def _save(client, index, head, calibrated_before):
                                "(error 51); the points that fit worst: %s. Re-measure those"
                                % (index, camera, _worst_points(head["points"])))
         raise
-    except TransportError as exc:
-        try:
-            now = read_calibrated(client).get(camera)
-            session = read_session(client)
-        except VapixError as again:
-            raise exc.reworded("%s; whether the calibration of camera %s was saved is unknown (reading it back "
-                               "failed too: %s). Run again: the head is calibrated again or left as it is"
-                               % (exc, camera, again))
-        if session is not None:
-            said = "the session is still open, so the points were not saved"
-        elif now and not calibrated_before:
-            said = "the device now reports the head calibrated and no session open, so the save most likely took effect"
-        elif now:
-            said = ("the device reports the head calibrated and no session open, as it was before, so whether the "
-                    "new points took effect is unknown")
-        else:
-            said = "the device reports the head not calibrated"
-        error = exc.reworded("%s; the outcome of save.cgi for camera %s is unknown: %s. A rerun converges "
-                             "(recalibrate=always sends the points again)" % (exc, camera, said))
-        error.saved = bool(now) and session is None
-        raise error
+    except (TransportError, UnexpectedAnswerError) as exc:
+        raise _lost_save(client, exc, camera, calibrated_before)
+
+
+def _lost_save(client, exc, camera, calibrated_before):
+    """save.cgi gave no usable answer: what the device says now, as an error whose `saved` is yes, no or unknown."""
+    try:
+        now = read_calibrated(client).get(camera)
+        session = read_session(client)
+    except VapixError as again:
+        error = exc.reworded("%s; whether the calibration of camera %s was saved is unknown (reading it back failed "
+                             "too: %s). Run again: the head is calibrated again or left as it is"
+                             % (exc, camera, again))
+        error.saved = "unknown"
+        return error
+    if session is not None:
+        said, saved = "the session is still open, so the points were not saved", "no"
+    elif now and not calibrated_before:
+        said, saved = "the device now reports the head calibrated and no session open: the save took effect", "yes"
+    elif now:
+        said, saved = ("the device reports the head calibrated and no session open, as it was before, so whether the "
+                       "new points took effect is unknown"), "unknown"
+    else:
+        said, saved = "the device reports the head not calibrated", "no"
+    error = exc.reworded("%s; save.cgi for camera %s gave no answer, so its outcome was unknown: %s. A rerun "
+                         "converges (recalibrate=always sends the points again)" % (exc, camera, said))
+    error.saved = saved
+    return error
 
 
 def calibrate_head(client, index, head, abort_ongoing, calibrated_before=False):
     """One session: start, a selecttarget/ontarget pair per point, save; abort our own session on any way out."""
     camera = head["camera"]
-    _start(client, camera, abort_ongoing)
-    selected = None
+    own = _Own(camera)
     try:
+        _start(client, own, abort_ongoing)
         for i, point in enumerate(head["points"]):
             x, y = number(point["x"], 6), number(point["y"], 6)
-            client.call(PT_REMOTE_CALIBRATION, "selecttarget", {"x": x, "y": y})
-            selected = (float(x), float(y))
+            own.target = (float(x), float(y))
+            answer, _body = client.call(PT_REMOTE_CALIBRATION, "selecttarget", {"x": x, "y": y})
+            # The first target of a session answers GeneralSuccess, later ones a hint: the other answer means the
+            # session is not the one this run filled (another client replaced it).
+            if (answer == "GeneralSuccess") != (i == 0):
+                raise SessionBusyError("heads[%d] (camera %s): the session was replaced by another client's before "
+                                       "point %d; nothing was saved" % (index, camera, i),
+                                       cgi="ptremotecalibration/selecttarget.cgi", host=client.host)
             try:
                 client.call(PT_REMOTE_CALIBRATION, "ontarget",
                             {"pan": number(wrap180(point["pan"]), 4), "tilt": number(point["tilt"], 4)})
@@ -264,19 +305,24 @@ def calibrate_head(client, index, head, abort_ongoing, calibrated_before=False):
                                        "pixel looks; re-measure it"
                                        % (index, i, camera, point["x"], point["y"], point["pan"], point["tilt"]))
                 raise
-            selected = None
         # Another client may have aborted our session and opened its own meanwhile: never save into that one.
         session = read_session(client)
-        if session is None or session["camera"] != camera or not _same_target(session["current_target"], None):
+        if session is None or session["camera"] != camera or session["current_target"] is not None \
+                and not own.shows(session):
             raise SessionBusyError("heads[%d] (camera %s): the session this run started was taken over before it "
                                    "was saved (%s); nothing was saved" % (
                                        index, camera, _describe(session) if session else "no session is open"),
                                    cgi="ptremotecalibration/getinformation.cgi", host=client.host)
         _save(client, index, head, calibrated_before)
     except BaseException as exc:
-        problem = _abort_own(client, camera, selected)
-        if problem and isinstance(exc, VapixError):
-            raise exc.reworded("%s; %s" % (exc, problem))
+        if not own.started or getattr(exc, "saved", None) == "yes":
+            raise
+        with shielded():
+            problem = _abort_own(client, own)
+        if problem:
+            if isinstance(exc, VapixError):
+                raise exc.reworded("%s; %s" % (exc, problem))
+            raise VapixError("%s; %s" % (exc, problem), result=getattr(exc, "result", None))
         raise
 
 
@@ -289,7 +335,7 @@ def _resolution(client, cameras):
     for camera in cameras:
         text = values["Image.I%d.Appearance.Resolution" % (camera - 1)]
         width, _sep, height = text.partition("x")
-        if not (width.isdigit() and height.isdigit()):
+        if not all(part.isascii() and part.isdecimal() for part in (width, height)):
             raise UnexpectedAnswerError("no resolution for camera %s (%r)" % (camera, text[:40]), cgi="param.cgi",
                                         host=client.host)
         sizes[camera] = (int(width), int(height))
@@ -372,32 +418,55 @@ def run(client, params, check_mode):
 
     ptz = None
     try:
-        if params.get("remote_username"):
-            ptz = connect(client, params)
-            _check_limits([head for head, entry in zip(heads, entries) if entry["would"]], _limits(ptz))
-        to_measure = [(head, entry) for head, entry in zip(heads, entries) if entry["would"] == "measure"]
-        if to_measure:
-            _measure(client, ptz, to_measure, params["drift_tolerance"])
-        for h, (head, entry) in enumerate(zip(heads, entries)):
-            if entry["would"] in CHANGES:
-                start = client.requests_made
-                try:
-                    calibrate_head(client, h, head, params["abort_ongoing"], entry["calibrated_before"])
-                except VapixError as exc:
-                    if hasattr(exc, "saved"):
-                        entry["action"] = "unknown"
-                        entry["reason"] = "save.cgi got no answer; saved: %s" % (
-                            "most likely" if exc.saved else "no")
-                    raise
-                finally:
-                    entry["requests"] += client.requests_made - start
-                entry["action"] = entry["would"]
-    except VapixError as exc:
-        raise exc.reworded(str(exc), _result(entries))
+        with reporting(lambda: _result(entries)):
+            to_measure = [(head, entry) for head, entry in zip(heads, entries) if entry["would"] == "measure"]
+            if params.get("remote_username"):
+                ptz = _limits_checked(client, params, [head for head, entry in zip(heads, entries) if entry["would"]],
+                                      needed=bool(to_measure))
+            if to_measure:
+                _measure(client, ptz, to_measure, params["drift_tolerance"])
+            for h, (head, entry) in enumerate(zip(heads, entries)):
+                if entry["would"] in CHANGES:
+                    _calibrate_entry(client, h, head, entry, params["abort_ongoing"])
     finally:
         if ptz is not None:
             ptz.close()
     return _result(entries)
+
+
+def _limits_checked(client, params, heads, needed):
+    """The PTZ (after its identity check), with the points checked against its limits.
+
+    Calibration alone does not move the PTZ: when the PTZ cannot be reached (no ptz_hostname, a link-local
+    remote URL) and no drift is measured, the limits are left unchecked, with a warning.
+    """
+    try:
+        ptz = connect(client, params)
+    except UnroutablePtzError as exc:
+        if needed:
+            raise
+        client.warnings.append("the points were not checked against the PTZ's limits: %s" % exc)
+        return None
+    try:
+        _check_limits(heads, _limits(ptz))
+    except BaseException:
+        ptz.close()
+        raise
+    return ptz
+
+
+def _calibrate_entry(client, index, head, entry, abort_ongoing):
+    start = client.requests_made
+    try:
+        calibrate_head(client, index, head, abort_ongoing, entry["calibrated_before"])
+    except VapixError as exc:
+        if hasattr(exc, "saved"):
+            entry["action"] = "unknown"
+            entry["reason"] = "save.cgi gave no answer; saved: %s" % exc.saved
+        raise
+    finally:
+        entry["requests"] += client.requests_made - start
+    entry["action"] = entry["would"]
 
 
 def _measure(client, ptz, to_measure, tolerance):
@@ -417,4 +486,5 @@ def _measure(client, ptz, to_measure, tolerance):
                 entry["would"] = None
                 entry["reason"] = "within tolerance (%.2f degrees)" % max(errors)
     finally:
-        put_back(ptz, home)
+        with shielded():
+            put_back(ptz, home)

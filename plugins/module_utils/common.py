@@ -156,21 +156,32 @@ class Interrupted(BaseException):
     """SIGTERM or SIGINT arrived while a task ran; BaseException so that only cleanup code sees it."""
 
 
+# The signal state of the running task: whether cleanup is shielded, and a signal that arrived meanwhile.
+_SIGNALS = {"seen": False, "shield": 0, "pending": None}
+
+
+def _interrupt(signum):
+    return Interrupted("interrupted by %s" % signal.Signals(signum).name)
+
+
 @contextmanager
 def interrupts_raise():
     """Turn SIGTERM and SIGINT into Interrupted, so a session started on the device is aborted on the way out."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    interrupted = []
+    _SIGNALS.update(seen=False, shield=0, pending=None)
 
     def handler(signum, _frame):
         # Only the first signal interrupts: the same one often arrives twice (from the terminal to the process
         # group, and forwarded by ansible-playbook), and a second one must not cut the abort short.
-        if not interrupted:
-            interrupted.append(signum)
-            raise Interrupted("interrupted by %s" % signal.Signals(signum).name)
+        if _SIGNALS["seen"]:
+            return
+        _SIGNALS["seen"] = True
+        if _SIGNALS["shield"]:
+            _SIGNALS["pending"] = signum
+            return
+        raise _interrupt(signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -178,6 +189,36 @@ def interrupts_raise():
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextmanager
+def shielded():
+    """Cleanup that a signal must not cut short (aborting a session, putting the PTZ back).
+
+    A signal that arrives meanwhile interrupts right after it, unless a failure is already on its way out.
+    """
+    _SIGNALS["shield"] += 1
+    try:
+        yield
+    except BaseException:
+        _SIGNALS["shield"] -= 1
+        raise
+    _SIGNALS["shield"] -= 1
+    pending = _SIGNALS["pending"]
+    if pending is not None and not _SIGNALS["shield"]:
+        _SIGNALS["pending"] = None
+        raise _interrupt(pending)
+
+
+@contextmanager
+def reporting(result):
+    """A failure inside carries `result` (a dict, or a function giving it): what the task had done so far."""
+    try:
+        yield
+    except (VapixError, Interrupted) as exc:
+        if getattr(exc, "result", None) is None:
+            exc.result = result() if callable(result) else result
+        raise
 
 
 def execute(logic, params, check_mode):

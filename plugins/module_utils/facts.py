@@ -94,7 +94,7 @@ def _device(client, _params, _facts):
         "product_name": values.get("Brand.ProdFullName"),
         "firmware": values.get("Properties.Firmware.Version"),
         "mac_address": values.get("Network.eth0.MACAddress"),
-        "heads": int(heads) if heads and heads.isdigit() else None,
+        "heads": int(heads) if heads and heads.isascii() and heads.isdecimal() else None,
         "apis": apis,
         "schema_versions": {},
     }

@@ -13,6 +13,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.common import (
     check_host,
     check_number,
     check_port,
+    reporting,
 )
 from ansible_collections.vapix.q6000.plugins.module_utils._api_data import REMOTE_CAMERA_CONTROL
 from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
@@ -109,7 +110,7 @@ def read_status(client):
 
 def read_remote_url(client):
     _name, url = client.call(REMOTE_CAMERA_CONTROL, "getremoteurl")
-    return url
+    return url or ""
 
 
 def describe_status(status):
@@ -151,7 +152,7 @@ def plan(params, current, status):
         changed.append(option)
     password = params.get("remote_password")
     decision = "not_sent"
-    if password is not None:
+    if password is not None and params["update_password"] != "never":
         username = wanted.get("remote_username") or current["username"]
         if not username:
             raise ValidationError("remote_password: the device has no username for the PTZ; set remote_username too")
@@ -181,11 +182,29 @@ def wait_for_connection(client, timeout, status, until=lambda code: code == 0):
     return status, True
 
 
+# A device may take a moment to start trying the link it was just given; until then it reports the old one.
+TRYING_GRACE = 2.0
+
+
 def _settled_status(client, params):
-    """The link status once the device has stopped trying to connect (bounded by wait_timeout)."""
-    status, _settled = wait_for_connection(client, params["wait_timeout"], read_status(client),
-                                           until=lambda code: code != 1)
-    return status
+    """The link status once the device has tried the link it was given (bounded by wait_timeout).
+
+    Status 1 (trying) is waited out; a status other than 1 counts only once 1 was seen or TRYING_GRACE passed,
+    so the old link's status is not taken for the new one's.
+    """
+    started = time.monotonic()
+    deadline = started + params["wait_timeout"]
+    seen_trying = False
+    while True:
+        status = read_status(client)
+        now = time.monotonic()
+        if status["code"] == 1:
+            seen_trying = True
+        elif seen_trying or now - started >= min(TRYING_GRACE, params["wait_timeout"]):
+            return status
+        if now >= deadline:
+            return status
+        time.sleep(POLL_INTERVAL)
 
 
 SETVAPIXPARAMS = "remotecameracontrol/setvapixparams.cgi"
@@ -213,6 +232,13 @@ def run(client, params, check_mode):
     if check_mode:
         result["params"] = after
         return result
+    with reporting(result):
+        return _apply(client, params, args, changed_keys, password, after, result)
+
+
+def _apply(client, params, args, changed_keys, password, after, result):
+    """The writes of a run and what they are checked by; a failure on the way carries `result`."""
+    status = result["status"]
     if args:
         client.call(REMOTE_CAMERA_CONTROL, "setvapixparams", args)
         current = read_params(client)

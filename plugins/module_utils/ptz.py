@@ -13,6 +13,7 @@ steer another unit's PTZ.
 from __future__ import annotations
 
 import ipaddress
+import math
 import time
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
     UnexpectedAnswerError,
     VapixClient,
     VapixError,
+    redact,
 )
 
 POLL_INTERVAL = 0.15
@@ -33,12 +35,17 @@ SETTLE_TIMEOUT = 20.0
 SAME = 0.01  # degrees (pan, tilt) and steps (zoom) within which two reads are the same position
 
 
+class UnroutablePtzError(ValidationError):
+    """The only address known for the PTZ is one the controller cannot route to (link-local)."""
+
+
 def is_link_local(host):
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        address = ipaddress.ip_address(host.strip("[]").partition("%")[0])
     except ValueError:
         return False
-    return address.is_link_local
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_link_local or bool(mapped and mapped.is_link_local)
 
 
 def _remote_url(client):
@@ -56,20 +63,26 @@ def ptz_client(client, params, remote_url=None):
     ca_path = params.get("ptz_ca_path") or params.get("ca_path")
     host, port = params.get("ptz_hostname"), params.get("ptz_port")
     if not host:
-        url = remote_url if remote_url is not None else _remote_url(client)
-        parts = urlsplit(url.strip())
+        url = (remote_url if remote_url is not None else _remote_url(client)) or ""
         try:
-            host, port = parts.hostname, parts.port
+            parts = urlsplit(url.strip())
+            host, url_port = parts.hostname, parts.port
         except ValueError:
             host = None
-        if parts.scheme not in ("http", "https") or not host:
+        if not host or parts.scheme not in ("http", "https"):
             raise VapixError("the device reports no usable PTZ URL (%r); set ptz_hostname to the PTZ's address"
-                             % url[:200], cgi="remotecameracontrol/getremoteurl.cgi", host=client.host)
+                             % redact(url), cgi="remotecameracontrol/getremoteurl.cgi", host=client.host)
         if is_link_local(host):
-            raise ValidationError("ptz_hostname: the Q6000-E reaches its PTZ at %s, a link-local address the "
-                                  "controller cannot route to; set ptz_hostname (and ptz_port) to the PTZ's "
-                                  "address on the site network" % host)
-        https = parts.scheme == "https"
+            raise UnroutablePtzError("ptz_hostname: the Q6000-E reaches its PTZ at %s, a link-local address the "
+                                     "controller cannot route to; set ptz_hostname (and ptz_port) to the PTZ's "
+                                     "address on the site network" % host)
+        # What the options say explicitly wins over the URL.
+        port = port or url_port
+        if params.get("ptz_use_https") is None:
+            https = parts.scheme == "https"
+        if params["auth"] == "basic" and not https and not params["allow_basic_over_http"]:
+            raise ValidationError("auth: basic would send remote_password in clear over HTTP to the PTZ at %s; set "
+                                  "ptz_hostname with ptz_use_https=true, or allow_basic_over_http=true" % host)
     return VapixClient(host, port=port, use_https=https, validate_certs=validate, ca_path=ca_path,
                        username=params["remote_username"], password=params["remote_password"], auth=params["auth"],
                        timeout=params["timeout"], retries=params["retries"])
@@ -84,6 +97,10 @@ def verify_identity(client, ptz, expected_mac=None):
     if expected_mac is None:
         _name, body = client.call(REMOTE_CAMERA_CONTROL, "getvapixparams")
         expected_mac = body["BaseConnectionParams"]["MACAddress"]
+    if not expected_mac:
+        raise VapixError("the Q6000-E reports no MAC address for its PTZ (is it linked to one?), so the PTZ at %s "
+                         "cannot be told to be its own; nothing was moved" % ptz.base_url,
+                         cgi="remotecameracontrol/getvapixparams.cgi", host=client.host)
     values = ptz.param_values("Network.eth0.MACAddress")
     found = values["Network.eth0.MACAddress"]
     if _normal_mac(found) != _normal_mac(expected_mac):
@@ -107,9 +124,12 @@ def position(ptz):
     """(pan, tilt, zoom) from ptz.cgi?query=position."""
     values = ptz.ptz({"query": "position"}, write=False)
     try:
-        return float(values["pan"]), float(values["tilt"]), float(values.get("zoom", 1))
+        where = float(values["pan"]), float(values["tilt"]), float(values.get("zoom", 1))
+        if all(math.isfinite(value) for value in where):
+            return where
     except (KeyError, TypeError, ValueError):
-        raise UnexpectedAnswerError("query=position gave no numeric pan/tilt/zoom (%s)"
+        pass
+    raise UnexpectedAnswerError("query=position gave no numeric pan/tilt/zoom (%s)"
                                     % ", ".join(sorted(values or {}))[:200], cgi="com/ptz.cgi", host=ptz.host)
 
 

@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, check_number
+from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, check_number, reporting
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import wrap180
-from ansible_collections.vapix.q6000.plugins.module_utils.ptz import SAME, connect, move, settled_position
-from ansible_collections.vapix.q6000.plugins.module_utils.vapix import UnexpectedAnswerError
+from ansible_collections.vapix.q6000.plugins.module_utils.ptz import connect, move, settled_position
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import UnexpectedAnswerError, VapixError
 
 ARGUMENT_SPEC = dict(
     pan=dict(type="float"),
@@ -17,8 +17,8 @@ ARGUMENT_SPEC = dict(
 )
 
 LIMITS = ("MinPan", "MaxPan", "MinTilt", "MaxTilt", "MinZoom", "MaxZoom")
-# The PTZ reports its position to 4 decimals: closer than this to the target is there already.
-TOLERANCE = 0.01
+# Closer than this to the target is there already (a PTZ repeats a position to about this).
+TOLERANCE = 0.05
 
 
 def validate(params):
@@ -48,11 +48,13 @@ def _check_limits(params, limits):
     pan = params.get("pan")
     if pan is not None and limits["MaxPan"] - limits["MinPan"] < 360.0 \
             and not limits["MinPan"] <= wrap180(pan) <= limits["MaxPan"]:
-        raise ValidationError("pan: %s is outside the PTZ's limits %s..%s" % (pan, limits["MinPan"], limits["MaxPan"]))
+        raise ValidationError("pan: %s is outside the PTZ's limits %s..%s"
+                              % (pan, limits["MinPan"], limits["MaxPan"]))
     for name, low, high in (("tilt", "MinTilt", "MaxTilt"), ("zoom", "MinZoom", "MaxZoom")):
         value = params.get(name)
         if value is not None and not limits[low] <= value <= limits[high]:
-            raise ValidationError("%s: %s is outside the PTZ's limits %s..%s" % (name, value, limits[low], limits[high]))
+            raise ValidationError("%s: %s is outside the PTZ's limits %s..%s"
+                                  % (name, value, limits[low], limits[high]))
 
 
 def _as_dict(where):
@@ -63,7 +65,7 @@ def _there(where, params):
     pan, tilt, zoom = params.get("pan"), params.get("tilt"), params.get("zoom")
     return ((pan is None or abs(wrap180(where[0] - pan)) < TOLERANCE)
             and (tilt is None or abs(where[1] - tilt) < TOLERANCE)
-            and (zoom is None or abs(where[2] - zoom) < SAME + 0.5))
+            and (zoom is None or abs(where[2] - zoom) < 1))
 
 
 def run(client, params, check_mode):
@@ -79,6 +81,10 @@ def run(client, params, check_mode):
         if check_mode:
             result["position"] = wanted
             return result
-        after = move(ptz, params.get("pan"), params.get("tilt"), params.get("zoom"), before=before)
-        result["position"] = _as_dict(after)
+        with reporting(result):
+            after = move(ptz, params.get("pan"), params.get("tilt"), params.get("zoom"), before=before)
+            result["position"] = _as_dict(after)
+            if not _there(after, params):
+                raise VapixError("the PTZ came to rest at pan %s, tilt %s, zoom %s, not where it was sent"
+                                 % after, cgi="com/ptz.cgi", host=ptz.host)
     return result

@@ -87,11 +87,9 @@ class VapixError(Exception):
     def reworded(self, message, result=None):
         """The same failure in the words of the task that met it; keeps the class, code, CGI and device."""
         error = VapixError.__new__(type(self))
+        error.__dict__.update(self.__dict__)
         VapixError.__init__(error, message, cgi=self.cgi, host=self.host, code=self.code,
                             result=result if result is not None else self.result)
-        if isinstance(self, DeviceError):
-            error.description = self.description
-        error.unreachable = getattr(self, "unreachable", False)
         return error
 
 
@@ -102,6 +100,8 @@ class TransportError(VapixError):
     """
 
     unreachable = False
+    # True when the device did answer, with an HTTP status that is not a usable answer (a redirect, a 5xx).
+    answered = False
 
 
 class UnexpectedAnswerError(VapixError):
@@ -320,7 +320,8 @@ class VapixClient:
         if attempts > 1:
             failure += " (after %d attempts)" % attempts
         error = TransportError(failure, cgi=cgi.path, host=self.host)
-        error.unreachable = self.answers == 0 and not failure.startswith("HTTP")
+        error.answered = failure.startswith("HTTP")
+        error.unreachable = self.answers == 0 and not error.answered
         raise error
 
     def _within_deadline(self, function, budget):
@@ -350,7 +351,7 @@ class VapixClient:
     def _read_body(self, response, cgi):
         """The body, within the CGI's size cap."""
         length = response.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > cgi.max_body:
+        if length and length.isascii() and length.isdigit() and int(length) > cgi.max_body:
             response.close()
             raise TransportError("response of %s bytes is larger than the %d bytes %s can answer"
                                  % (length, cgi.max_body, cgi.path), cgi=cgi.path, host=self.host)
@@ -376,12 +377,12 @@ class VapixClient:
             raise NotSupportedError("HTTP 404: this firmware does not have %s (the API is not supported)" % cgi.path,
                                     cgi=cgi.path, host=self.host)
         if 300 <= status < 400:
-            raise TransportError("HTTP %d redirect to %s, which is not followed (it would take the credentials "
+            raise _answered(TransportError("HTTP %d redirect to %s, which is not followed (it would take the credentials "
                                  "along); give the device's own address and port"
-                                 % (status, _redact(headers.get("Location", "(no Location)"))),
-                                 cgi=cgi.path, host=self.host)
+                                 % (status, redact(headers.get("Location", "(no Location)"))),
+                                 cgi=cgi.path, host=self.host))
         if status not in (200, 204):
-            raise TransportError("HTTP %d from the device" % status, cgi=cgi.path, host=self.host)
+            raise _answered(TransportError("HTTP %d from the device" % status, cgi=cgi.path, host=self.host))
 
     def request(self, name, params=None):
         """Send the CGI named in the wire table; returns (status, body bytes) of an answer it may take."""
@@ -485,7 +486,12 @@ class _Deadline(Exception):
     """The request's deadline passed while the answer was still coming."""
 
 
-def _redact(url):
+def _answered(error):
+    error.answered = True
+    return error
+
+
+def redact(url):
     """A URL without the user:password@ part a redirect might carry."""
     scheme, sep, rest = url.partition("://")
     if not sep:

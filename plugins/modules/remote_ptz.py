@@ -16,7 +16,8 @@ description:
     address was checked against the PTZ the Q6000-E is linked to; so O(hostname) and its account are needed too.
   - Targets beyond the PTZ's limits (C(PTZ.Limit.L1.*)) are refused before anything moves; the PTZ would clamp
     them and never get there.
-  - Reports a change only when the PTZ was not already there (within 0.01 degree and one zoom step).
+  - Reports a change only when the PTZ was not already there (within 0.05 degree and one zoom step), and fails
+    when the PTZ comes to rest anywhere else than where it was sent.
 author:
   - vapix.q6000 maintainers (@vapix)
 options:

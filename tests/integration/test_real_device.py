@@ -209,8 +209,9 @@ def test_a_lost_save_answer_is_reported_as_unknown_and_a_rerun_converges(ansible
         twin.settings(unit, save_delay=0.0)
     assert run.rc != 0
     result = run.result("calibrate", unit)
-    assert "the outcome of save.cgi for camera 1 is unknown" in result["msg"], result["msg"]
-    assert "most likely took effect" in result["msg"]
+    assert "save.cgi for camera 1 gave no answer, so its outcome was unknown" in result["msg"], result["msg"]
+    assert "the save took effect" in result["msg"]
+    assert result["heads"][0]["reason"] == "save.cgi gave no answer; saved: yes"
     assert result["heads"][0]["action"] == "unknown"
     assert result["changed"] is False
     time.sleep(4)
@@ -220,6 +221,35 @@ def test_a_lost_save_answer_is_reported_as_unknown_and_a_rerun_converges(ansible
     assert rerun.rc == 0, rerun.output
     assert rerun.result("calibrate", unit)["changed"] is False
     assert twin.state(unit)["calibrated"]["1"] is True
+
+
+@pytest.mark.parametrize("cgi", ["selecttarget.cgi", "ontarget.cgi"])
+def test_a_lost_answer_mid_session_still_aborts_our_own_session(ansible, twin, unit, cgi):
+    """The device acted on the request; its answer came too late. The session is still ours: abort it."""
+    twin.fault(unit, CAL + cgi, "late", seconds=3)
+    run = ansible(play([task("calibrate", "remote_calibration", "calibrate", heads=heads_of(twin, unit))],
+                       defaults={"timeout": 1}), twin.inventory_path, limit=unit)
+    assert run.rc != 0
+    assert "left alone" not in run.result("calibrate", unit)["msg"], run.result("calibrate", unit)["msg"]
+    assert twin.state(unit)["session"] is None
+    assert twin.counters(unit)["cgi"].get(CAL + "abort.cgi") == 1
+    time.sleep(3)
+    twin.reset(unit)
+
+
+def test_calibration_alone_needs_no_route_to_the_ptz(ansible, twin, unit):
+    """The PTZ's account is in module_defaults (as the roles put it), its address is not: the limits are left
+    unchecked with a warning, nothing else needs the PTZ."""
+    run = ansible(play([task("calibrate", "remote_calibration", "calibrate", heads=heads_of(twin, unit))],
+                       defaults=dict(PTZ_ACCOUNT, **NO_PTZ_ADDRESS)), twin.inventory_path, limit=unit)
+    assert run.rc == 0, run.output
+    assert "not checked against the PTZ's limits" in run.output
+    assert twin.state(unit)["calibrated"]["1"] is True
+    drift = ansible(play([task("drift", "remote_calibration", "drift", heads=heads_of(twin, unit),
+                               recalibrate="when_drifted")], defaults=dict(PTZ_ACCOUNT, **NO_PTZ_ADDRESS)),
+                    twin.inventory_path, limit=unit)
+    assert drift.rc != 0
+    assert drift.result("drift", unit)["msg"].startswith("ptz_hostname: the Q6000-E reaches its PTZ at 169.254.")
 
 
 def test_a_session_another_client_took_over_is_left_alone(ansible, twin, unit):

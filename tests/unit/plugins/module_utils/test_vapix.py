@@ -101,11 +101,11 @@ def test_garbled_answers_name_the_problem(body, match):
 
 
 @pytest.mark.parametrize("inner, match", [
-    (SEED_PARAMS.replace("<MACAddress>ac:cc:8e:08:47:68</MACAddress>", ""), "BaseConnectionParams/MACAddress is missing"),
+    (SEED_PARAMS.replace("<DiscoveryMode>auto</DiscoveryMode>", ""), "BaseConnectionParams/DiscoveryMode is missing"),
     (SEED_PARAMS.replace("<HTTPPort>80</HTTPPort>", "<HTTPPort>eighty</HTTPPort>"), "HTTPPort is 'eighty', not a number"),
     (SEED_PARAMS.replace("<HTTPPort>80</HTTPPort>", "<HTTPPort><x>1</x></HTTPPort>"), "HTTPPort holds elements"),
     ("<GetVapixParamsSuccess>text</GetVapixParamsSuccess>", "GetVapixParamsSuccess holds text"),
-    ("<GetVapixParamsSuccess/>", "BaseConnectionParams/MACAddress is missing"),
+    ("<GetVapixParamsSuccess/>", "BaseConnectionParams/DiscoveryMode is missing"),
 ])
 def test_answers_of_another_shape_name_the_element(inner, match):
     with pytest.raises(UnexpectedAnswerError, match=match) as info:
