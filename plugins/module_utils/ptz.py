@@ -129,8 +129,9 @@ def position(ptz):
             return where
     except (KeyError, TypeError, ValueError):
         pass
-    raise UnexpectedAnswerError("query=position gave no numeric pan/tilt/zoom (%s)"
-                                    % ", ".join(sorted(values or {}))[:200], cgi="com/ptz.cgi", host=ptz.host)
+    keys = ", ".join(sorted(values or {}))[:200]
+    raise UnexpectedAnswerError("query=position gave no numeric pan/tilt/zoom (%s)" % keys, cgi="com/ptz.cgi",
+                                host=ptz.host)
 
 
 def _same(a, b):

@@ -191,7 +191,6 @@ if HAS_REQUESTS:
                 response = super().handle_401(response, **kwargs)
             return response
 
-
     class _Session(requests.Session):
         """A session that never follows a redirect, nor reads a redirect's body to find where it points."""
 
@@ -377,10 +376,10 @@ class VapixClient:
             raise NotSupportedError("HTTP 404: this firmware does not have %s (the API is not supported)" % cgi.path,
                                     cgi=cgi.path, host=self.host)
         if 300 <= status < 400:
-            raise _answered(TransportError("HTTP %d redirect to %s, which is not followed (it would take the credentials "
-                                 "along); give the device's own address and port"
-                                 % (status, redact(headers.get("Location", "(no Location)"))),
-                                 cgi=cgi.path, host=self.host))
+            location = redact(headers.get("Location", "(no Location)"))
+            raise _answered(TransportError("HTTP %d redirect to %s, which is not followed (it would take the "
+                                           "credentials along); give the device's own address and port"
+                                           % (status, location), cgi=cgi.path, host=self.host))
         if status not in (200, 204):
             raise _answered(TransportError("HTTP %d from the device" % status, cgi=cgi.path, host=self.host))
 
@@ -597,7 +596,7 @@ def _reason(exc):
 
 def _describe_transport(exc, timeout):
     if isinstance(exc, _Deadline):
-        return "the answer did not arrive within %ss (too slow)" % timeout
+        return "no answer within %ss (timeout, or an answer too slow to finish in time)" % timeout
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "could not connect within %ss" % timeout
     if isinstance(exc, requests.exceptions.ReadTimeout):

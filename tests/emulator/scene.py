@@ -619,8 +619,8 @@ class Scene:
             lxk, lyk, fk = lx[k], ly[k], fw[k]
             lot = (stripe(lxk, hx, fk) * stripe(lyk, hy, fk))[:, None]
             ck = col[k] * (1 - lot) + asphalt * np.sqrt(tex[k]) * lot
-            lines = pulse(lxk / pitch + 0.5, fk / pitch, 0.0, 0.12 / pitch) * stripe(np.abs(lyk) - hy * 0.5,
-                                                                                    hy * 0.45, fk)
+            across = stripe(np.abs(lyk) - hy * 0.5, hy * 0.45, fk)
+            lines = pulse(lxk / pitch + 0.5, fk / pitch, 0.0, 0.12 / pitch) * across
             lines = lines[:, None] * lot
             col[k] = ck * (1 - lines) + white * lines
         return col
@@ -656,8 +656,9 @@ class Scene:
         sel = m_obj == FENCE
         if sel.any():
             uw, vw, f = uu[sel], vv[sel], fwo[sel]
-            wire = 1 - (1 - pulse((uw + vw) / 0.06, f / 0.06, 0.0, 0.08)) * (1 - pulse((uw - vw) / 0.06, f / 0.06,
-                                                                                         0.0, 0.08))
+            rising = pulse((uw + vw) / 0.06, f / 0.06, 0.0, 0.08)
+            falling = pulse((uw - vw) / 0.06, f / 0.06, 0.0, 0.08)
+            wire = 1 - (1 - rising) * (1 - falling)
             post = pulse(uw / 2.5, f / 2.5, 0.0, 0.03) + stripe(vw - 1.95, 0.04, f)
             metal = np.clip(wire * 0.8 + post, 0.0, 1.0)[:, None]
             k = obj[sel]

@@ -148,7 +148,7 @@ def ansible(workdir, request):
 @pytest.fixture(scope="module")
 def twin(workdir):
     """A fleet for one test module; each test takes fresh units from it with `unit`."""
-    with Twin(units=64, workdir=workdir / "twin") as fleet:
+    with Twin(units=128, workdir=workdir / "twin") as fleet:
         fleet.unused = iter(sorted(fleet.hosts))
         yield fleet
 

@@ -185,11 +185,13 @@ def test_facts_playbook_prints_a_table_under_limit(ansible, twin):
 TARGETS = [{"x": -0.6, "y": 0.5}, {"x": 0.6, "y": 0.45}, {"x": 0.55, "y": -0.5}, {"x": -0.5, "y": -0.55}]
 
 
-def positions_of(twin, unit, camera, targets=TARGETS):
+def positions_of(twin, unit, camera, targets=None):
+    targets = TARGETS if targets is None else targets
     return [dict(zip(("pan", "tilt"), twin.truth(unit, camera, t["x"], t["y"]))) for t in targets]
 
 
-def capture_vars(unit, camera, positions=None, targets=TARGETS, **more):
+def capture_vars(unit, camera, positions=None, targets=None, **more):
+    targets = TARGETS if targets is None else targets
     extra = {"q6000_capture_unit": unit, "q6000_capture_camera": camera, "q6000_capture_targets": targets}
     if positions is not None:
         extra["q6000_capture_positions"] = positions
@@ -246,8 +248,8 @@ def test_capture_without_ptz_hostname_names_it_and_moves_nothing(ansible, twin, 
     host = link_local_remote_url(twin, unit)
     before = ptz_at_rest(twin, unit)
     twin.reset(unit)
-    run = ansible(CAPTURE, inventory, extra_vars=capture_vars(unit, 1, positions_of(twin, unit, 1),
-                                                             q6000_ptz_hostname=None))
+    extra = capture_vars(unit, 1, positions_of(twin, unit, 1), q6000_ptz_hostname=None)
+    run = ansible(CAPTURE, inventory, extra_vars=extra)
     assert run.rc != 0
     message = run.result("Aim the PTZ at the given position", unit)["msg"]
     assert message.startswith("ptz_hostname: ") and host in message and "link-local" in message
@@ -400,8 +402,9 @@ def test_capture_refuses_bad_variables_before_any_request(ansible, twin, tmp_pat
     assert twin.counters(unit)["cgi"] == {}
 
 
-@pytest.mark.parametrize("pattern, count", [("q6000-9999", 0), ("q6000", 64)])
-def test_capture_refuses_a_unit_pattern_that_is_not_one_unit(ansible, twin, pattern, count):
+@pytest.mark.parametrize("pattern", ["q6000-9999", "q6000"])
+def test_capture_refuses_a_unit_pattern_that_is_not_one_unit(ansible, twin, pattern):
+    count = 0 if pattern == "q6000-9999" else len(twin.hosts)
     run = ansible(CAPTURE, twin.inventory_path, extra_vars=capture_vars(pattern, 1, []))
     assert run.rc != 0
     message = run.result("Check that q6000_capture_unit names one unit of the inventory", "localhost")["msg"]
