@@ -14,6 +14,7 @@ import sys
 SECTIONS = {
     "twin": "tests.bench.twin",
     "fleet": "tests.bench.fleet",
+    "scene": "tests.bench.scene",
 }
 
 
