@@ -25,6 +25,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angul
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
     UnroutablePtzError,
     connect,
+    limits,
     number,
     position,
     put_back,
@@ -121,28 +122,18 @@ def validate(params):
                                   "that line" % (where, camera, spread))
 
 
-def _limits(ptz):
-    names = ["PTZ.Limit.L1.%s" % key for key in ("MinPan", "MaxPan", "MinTilt", "MaxTilt")]
-    values = ptz.param_values(*names)
-    try:
-        return {name.rpartition(".")[2]: float(values[name]) for name in names}
-    except ValueError:
-        raise UnexpectedAnswerError("the PTZ's limits are not numbers (%s)" % ", ".join(
-            "%s=%s" % (name, values[name][:20]) for name in names), cgi="param.cgi", host=ptz.host)
-
-
-def _check_limits(heads, limits):
-    full_turn = limits["MaxPan"] - limits["MinPan"] >= 360.0
+def _check_limits(heads, bounds):
+    full_turn = bounds["MaxPan"] - bounds["MinPan"] >= 360.0
     for h, head in enumerate(heads):
         for i, point in enumerate(head["points"]):
             at = "heads[%d].points[%d] (camera %s)" % (h, i, head["camera"])
-            if not limits["MinTilt"] <= point["tilt"] <= limits["MaxTilt"]:
+            if not bounds["MinTilt"] <= point["tilt"] <= bounds["MaxTilt"]:
                 raise ValidationError("%s.tilt: %s is outside the PTZ's limits %s..%s"
-                                      % (at, point["tilt"], limits["MinTilt"], limits["MaxTilt"]))
+                                      % (at, point["tilt"], bounds["MinTilt"], bounds["MaxTilt"]))
             pan = wrap180(point["pan"])
-            if not full_turn and not limits["MinPan"] <= pan <= limits["MaxPan"]:
+            if not full_turn and not bounds["MinPan"] <= pan <= bounds["MaxPan"]:
                 raise ValidationError("%s.pan: %s is outside the PTZ's limits %s..%s"
-                                      % (at, point["pan"], limits["MinPan"], limits["MaxPan"]))
+                                      % (at, point["pan"], bounds["MinPan"], bounds["MaxPan"]))
 
 
 # --- sessions ---------------------------------------------------------------------------------------------
@@ -448,7 +439,7 @@ def _limits_checked(client, params, heads, needed):
         client.warnings.append("the points were not checked against the PTZ's limits: %s" % exc)
         return None
     try:
-        _check_limits(heads, _limits(ptz))
+        _check_limits(heads, limits(ptz, "MinPan", "MaxPan", "MinTilt", "MaxTilt"))
     except BaseException:
         ptz.close()
         raise

@@ -120,6 +120,17 @@ def connect(client, params, remote_url=None, expected_mac=None):
     return ptz
 
 
+def limits(ptz, *keys):
+    """{key: value} of the PTZ's PTZ.Limit.L1.<key> parameters, as numbers."""
+    names = ["PTZ.Limit.L1.%s" % key for key in keys]
+    values = ptz.param_values(*names)
+    try:
+        return {key: float(values[name]) for key, name in zip(keys, names)}
+    except ValueError:
+        raise UnexpectedAnswerError("the PTZ's limits are not numbers (%s)" % ", ".join(
+            "%s=%s" % (name, values[name][:20]) for name in names), cgi="param.cgi", host=ptz.host)
+
+
 def position(ptz):
     """(pan, tilt, zoom) from ptz.cgi?query=position."""
     values = ptz.ptz({"query": "position"}, write=False)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, check_number, reporting
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import wrap180
-from ansible_collections.vapix.q6000.plugins.module_utils.ptz import connect, move, settled_position
-from ansible_collections.vapix.q6000.plugins.module_utils.vapix import UnexpectedAnswerError, VapixError
+from ansible_collections.vapix.q6000.plugins.module_utils.ptz import connect, limits, move, settled_position
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import VapixError
 
 ARGUMENT_SPEC = dict(
     pan=dict(type="float"),
@@ -16,7 +16,6 @@ ARGUMENT_SPEC = dict(
     zoom=dict(type="int"),
 )
 
-LIMITS = ("MinPan", "MaxPan", "MinTilt", "MaxTilt", "MinZoom", "MaxZoom")
 # Closer than this to the target is there already (a PTZ repeats a position to about this).
 TOLERANCE = 0.05
 
@@ -34,27 +33,18 @@ def validate(params):
         check_number("zoom", params["zoom"], 1, 9999)
 
 
-def _limits(ptz):
-    names = ["PTZ.Limit.L1.%s" % key for key in LIMITS]
-    values = ptz.param_values(*names)
-    try:
-        return {name.rpartition(".")[2]: float(values[name]) for name in names}
-    except ValueError:
-        raise UnexpectedAnswerError("the PTZ's limits are not numbers", cgi="param.cgi", host=ptz.host)
-
-
-def _check_limits(params, limits):
+def _check_limits(params, bounds):
     """A target beyond the limits would be clamped by the PTZ and never reached: refuse it, naming the option."""
     pan = params.get("pan")
-    if pan is not None and limits["MaxPan"] - limits["MinPan"] < 360.0 \
-            and not limits["MinPan"] <= wrap180(pan) <= limits["MaxPan"]:
+    if pan is not None and bounds["MaxPan"] - bounds["MinPan"] < 360.0 \
+            and not bounds["MinPan"] <= wrap180(pan) <= bounds["MaxPan"]:
         raise ValidationError("pan: %s is outside the PTZ's limits %s..%s"
-                              % (pan, limits["MinPan"], limits["MaxPan"]))
+                              % (pan, bounds["MinPan"], bounds["MaxPan"]))
     for name, low, high in (("tilt", "MinTilt", "MaxTilt"), ("zoom", "MinZoom", "MaxZoom")):
         value = params.get(name)
-        if value is not None and not limits[low] <= value <= limits[high]:
+        if value is not None and not bounds[low] <= value <= bounds[high]:
             raise ValidationError("%s: %s is outside the PTZ's limits %s..%s"
-                                  % (name, value, limits[low], limits[high]))
+                                  % (name, value, bounds[low], bounds[high]))
 
 
 def _as_dict(where):
@@ -70,7 +60,7 @@ def _there(where, params):
 
 def run(client, params, check_mode):
     with connect(client, params) as ptz:
-        _check_limits(params, _limits(ptz))
+        _check_limits(params, limits(ptz, "MinPan", "MaxPan", "MinTilt", "MaxTilt", "MinZoom", "MaxZoom"))
         before = settled_position(ptz)
         result = {"changed": False, "before": _as_dict(before), "position": _as_dict(before),
                   "diff": {"before": _as_dict(before), "after": _as_dict(before)}}
