@@ -85,8 +85,11 @@ molecule: venv
 # suites' ansible-playbook runs are 2.21's too.
 matrix-py312: suites-py312 sanity-py312
 
+# The firmware variance matrix runs once, on the main environment: it exercises the client against the
+# twin's switches, which the Python and ansible-core versions do not change.
 suites-py312: venv312 chromium
-	PATH=$(CURDIR)/$(BIN312):$$PATH $(BIN312)/python -m pytest -n 2 tests/unit tests/integration
+	PATH=$(CURDIR)/$(BIN312):$$PATH $(BIN312)/python -m pytest -n 2 tests/unit tests/integration \
+		--ignore=tests/integration/test_variance.py
 
 sanity-py312: venv312
 	PATH=$(CURDIR)/$(BIN312):$$PATH $(BIN312)/python $(ANSIBLE_TEST) sanity --venv --python 3.12 --color no
