@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, ptz_use_https
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import wrap180
-from ansible_collections.vapix.q6000.plugins.module_utils._api_data import REMOTE_CAMERA_CONTROL
+from ansible_collections.vapix.q6000.plugins.module_utils.link import read_params, read_remote_url
 from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
     UnexpectedAnswerError,
     VapixClient,
@@ -48,11 +48,6 @@ def is_link_local(host):
     return address.is_link_local or bool(mapped and mapped.is_link_local)
 
 
-def _remote_url(client):
-    _name, url = client.call(REMOTE_CAMERA_CONTROL, "getremoteurl")
-    return url
-
-
 def ptz_client(client, params, remote_url=None):
     """A client for the PTZ at ptz_hostname, or at the remote URL the Q6000-E reports when that is routable.
 
@@ -63,7 +58,7 @@ def ptz_client(client, params, remote_url=None):
     ca_path = params.get("ptz_ca_path") or params.get("ca_path")
     host, port = params.get("ptz_hostname"), params.get("ptz_port")
     if not host:
-        url = (remote_url if remote_url is not None else _remote_url(client)) or ""
+        url = remote_url if remote_url is not None else read_remote_url(client)
         try:
             parts = urlsplit(url.strip())
             host, url_port = parts.hostname, parts.port
@@ -95,8 +90,7 @@ def _normal_mac(text):
 def verify_identity(client, ptz, expected_mac=None):
     """Fail unless the PTZ at `ptz` is the one this Q6000-E is linked to (MAC against getvapixparams)."""
     if expected_mac is None:
-        _name, body = client.call(REMOTE_CAMERA_CONTROL, "getvapixparams")
-        expected_mac = body["BaseConnectionParams"]["MACAddress"]
+        expected_mac = read_params(client)["mac_address"]
     if not expected_mac:
         raise VapixError("the Q6000-E reports no MAC address for its PTZ (is it linked to one?), so the PTZ at %s "
                          "cannot be told to be its own; nothing was moved" % ptz.base_url,
