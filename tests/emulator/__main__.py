@@ -59,6 +59,14 @@ def parse(argv: list[str] | None = None) -> Options:
                           help="save.cgi saves at once but answers S seconds later")
     variance.add_argument("--reachable-discovery", dest="discovery_link_local", action="store_false",
                           help="auto discovery reports the PTZ's listen address, not a link-local 169.254.x.y")
+    world = parser.add_argument_group("the world", "what the cameras see (tests/emulator/README.md, The world)")
+    world.add_argument("--depth-scale", type=float, default=1.0, metavar="F",
+                       help="horizontal distances and sizes of everything around the mount times F (0.25..4)")
+    world.add_argument("--noise", type=float, default=0.01, metavar="SIGMA",
+                       help="sensor noise, linear standard deviation at full scale (0..0.2; the PTZ 1.5 times)")
+    world.add_argument("--night", action="store_true", help="IR night pictures: grey, low contrast, less detail")
+    world.add_argument("--guard-tour", type=float, default=0.0, metavar="S",
+                       help="someone else moves the PTZ to its next tour stop every S seconds (0: never)")
     ns = parser.parse_args(argv)
     try:
         loopback = ipaddress.ip_address(ns.listen).is_loopback

@@ -45,15 +45,35 @@ def _number(value: object, name: str, low: float | None = None, high: float | No
     return number
 
 
-def truth(unit: Unit, request: web.Request, payload: dict) -> dict:
-    query = request.query
-    camera = _number(query.get("camera"), "camera", 1, NBR_OF_HEADS)
+def _camera(value: object) -> int:
+    camera = _number(value, "camera", 1, NBR_OF_HEADS)
     if camera != int(camera):
         raise ControlError("camera must be 1..4")
-    x = _number(query.get("x"), "x", -1.0, 1.0)
-    y = _number(query.get("y"), "y", -1.0, 1.0)
-    pan, tilt = unit.physics.truth(int(camera), x, y)
-    return {"pan": pan, "tilt": tilt}
+    return int(camera)
+
+
+def _truth(unit: Unit, camera: int, x: object, y: object) -> dict:
+    x, y = _number(x, "x", -1.0, 1.0), _number(y, "y", -1.0, 1.0)
+    pan, tilt, depth = unit.world.truth(camera, x, y)
+    return {"x": x, "y": y, "pan": pan, "tilt": tilt, "depth": depth}
+
+
+def truth(unit: Unit, request: web.Request, payload: dict) -> dict:
+    """GET ?camera=N&x=X&y=Y: where the PTZ must look to centre what that pixel sees (parallax
+    included) and how far that is (metres from the heads, null for the sky). POST {"camera": N,
+    "pixels": [[x, y], ...]}: the same for many pixels at once, as {"points": [...]}."""
+    if request.method == "GET":
+        query = request.query
+        return _truth(unit, _camera(query.get("camera")), query.get("x"), query.get("y"))
+    unknown = set(payload) - {"camera", "pixels"}
+    if unknown:
+        raise ControlError(f"unknown field {sorted(unknown)[0]!r}")
+    camera = _camera(payload.get("camera"))
+    pixels = payload.get("pixels")
+    if not isinstance(pixels, list) or not 1 <= len(pixels) <= 10000 or not all(
+            isinstance(p, list) and len(p) == 2 for p in pixels):
+        raise ControlError("pixels must be a list of 1..10000 [x, y] pairs")
+    return {"points": [_truth(unit, camera, x, y) for x, y in pixels]}
 
 
 def counters(unit: Unit, request: web.Request, payload: dict) -> dict:
@@ -108,6 +128,7 @@ def state(unit: Unit, request: web.Request, payload: dict) -> dict:
 
 ROUTES = {
     ("GET", "/truth"): truth,
+    ("POST", "/truth"): truth,
     ("GET", "/counters"): counters,
     ("POST", "/reset"): reset,
     ("POST", "/factory_reset"): factory_reset,

@@ -21,6 +21,7 @@ from .auth import Account, Authenticator, generate_password, generate_ptz_passwo
 from .faults import FaultTable
 from .optics import NBR_OF_HEADS, Fit, Physics, Point
 from .ptz import LIMITS, Motion
+from .views import World
 
 PTZ_HTTPS_PORT = 443
 PTZ_RTSP_PORT = 554
@@ -60,6 +61,11 @@ class Settings:
     ptz_start_zoom: int = 1
     save_delay: float = 0.0
     discovery_link_local: bool = True
+    # -- the world the cameras see (views.py) --
+    depth_scale: float = 1.0
+    noise: float = 0.01
+    night: bool = False
+    guard_tour: float = 0.0
 
     def update(self, values: dict) -> None:
         """Validate everything first, so a bad request changes nothing."""
@@ -73,8 +79,11 @@ class Settings:
 
 
 BOOLEANS = ("deprecated", "allow_basic", "http10", "ignore_post_body", "remote_url_slash", "deprecated_false",
-            "discovery_link_local")
-SECONDS = ("connect_delay", "nonce_lifetime", "ptz_speed", "ptz_start_delay", "save_delay")
+            "discovery_link_local", "night")
+SECONDS = ("connect_delay", "nonce_lifetime", "ptz_speed", "ptz_start_delay", "save_delay", "guard_tour")
+RANGES = {"depth_scale": (0.25, 4.0), "noise": (0.0, 0.2)}
+# Where someone else's guard tour sends the PTZ, one stop per `guard_tour` seconds: (pan, tilt, zoom).
+TOUR_STOPS = ((-120.0, -10.0, 1), (35.0, -25.0, 3000), (150.0, -5.0, 6000))
 CHOICES = {
     "error_element": ERROR_ELEMENTS,
     "digest_algorithm": ("MD5", "SHA-256"),
@@ -93,6 +102,11 @@ def _checked(key: str, value: object) -> object:
     if key in SECONDS:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             raise ValueError(f"{key} must be a number >= 0")
+        return float(value)
+    if key in RANGES:
+        low, high = RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ValueError(f"{key} must be a number {low:g}..{high:g}")
         return float(value)
     if key in CHOICES:
         if value not in CHOICES[key]:
@@ -216,6 +230,9 @@ class Unit:
         ])
         self.physics = Physics.generate(seed, index)
         self.factory_mount = self.physics.mount
+        self.world = World(seed, index, self.physics, settings)
+        self.tour_stops = 0
+        self._tour_next: float | None = None
         self.calibrations: dict[int, Fit] = {}
         self.session: Session | None = None
         self.link = Link()
@@ -284,6 +301,26 @@ class Unit:
         self.link = link
         self.link_changed = time.monotonic()
         self.persist()
+
+    # -- someone else on the PTZ ----------------------------------------------------------
+
+    def guard_tour(self) -> None:
+        """With `guard_tour` > 0, someone else sends the PTZ to its next tour stop every that many
+        seconds. Evaluated when a request arrives (a client sees the same as with a timer)."""
+        period = self.settings.guard_tour
+        now = time.monotonic()
+        if period <= 0:
+            self._tour_next = None
+            return
+        if self._tour_next is None:
+            self._tour_next = now + period
+            return
+        if now >= self._tour_next:
+            pan, tilt, zoom = TOUR_STOPS[self.tour_stops % len(TOUR_STOPS)]
+            self.tour_stops += 1
+            self.motion.move_to(pan, tilt)
+            self.motion.zoom = zoom
+            self._tour_next = now + period
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -361,6 +398,7 @@ class Unit:
             "calibrated": {str(n): n in self.calibrations for n in range(1, NBR_OF_HEADS + 1)},
             "link": link,
             "status": self.link_status()["base"],
-            "ptz": {"pan": pan, "tilt": tilt, "zoom": self.motion.zoom, "moving": self.motion.moving},
+            "ptz": {"pan": pan, "tilt": tilt, "zoom": self.motion.zoom, "moving": self.motion.moving,
+                    "tour_stops": self.tour_stops},
             "mount_offset": self.physics.mount,
         }

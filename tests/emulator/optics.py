@@ -3,6 +3,12 @@
 Pure functions on floats, kept apart from HTTP so the geometry can be tested directly and so the
 twin's answers (52, 51, selecttarget's hint, center) all come from one projection.
 All angles are in degrees.
+
+A head's lens has barrel distortion (`lens`): a normalized pixel (x, y) of the image is first turned
+into undistorted pinhole coordinates, r_u = r_d (1 + LENS_K1 r_d^2), r measured in half image widths.
+With the nominal 110 degree pinhole field of view a head covers about 116 degrees across. The
+firmware knows its own lens, as a real one does: the fit, 51/52 and click-to-center all go through
+`project`, which applies the lens, so they work on undistorted directions and correct points save.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ NOMINAL_FOV = 110.0
 MATCH_LIMIT = 10.0
 FIT_LIMIT = 0.5
 MIN_POINTS = 3
+LENS_K1 = 0.12
 
 
 def wrap180(angle: float) -> float:
@@ -33,14 +40,22 @@ def nominal_azimuth(camera: int) -> float:
     return 90.0 * (camera - 1)
 
 
+def lens(x: float, y: float) -> tuple[float, float]:
+    """Undistorted pinhole coordinates (in half image widths) of normalized pixel (x, y) of a head."""
+    v = y * ASPECT
+    stretch = 1.0 + LENS_K1 * (x * x + v * v)
+    return x * stretch, v * stretch
+
+
 def project(offset: float, tilt: float, roll: float, fov: float, x: float, y: float) -> tuple[float, float]:
     """Pan/tilt of normalized pixel (x right, y up) of a head whose centre looks at pan `offset`.
 
-    Pinhole ray, rolled about the forward axis, tilted down, then expressed as pan/tilt of the
-    shared vertical axis.
+    The pixel goes through the lens, then a pinhole ray, rolled about the forward axis, tilted down,
+    is expressed as pan/tilt of the shared vertical axis.
     """
     half = math.tan(math.radians(fov) / 2.0)
-    r, u, f = x * half, y * half * ASPECT, 1.0
+    ux, uy = lens(x, y)
+    r, u, f = ux * half, uy * half, 1.0
     rr, tt = math.radians(roll), math.radians(tilt)
     r1 = r * math.cos(rr) - u * math.sin(rr)
     u1 = r * math.sin(rr) + u * math.cos(rr)
@@ -129,6 +144,8 @@ class Physics:
         return cls(heads=heads, mount=rng.uniform(-60.0, 60.0))
 
     def truth(self, camera: int, x: float, y: float) -> tuple[float, float]:
+        """Direction (PTZ frame) of the ray of a head's pixel: where the PTZ would look if it sat in
+        the heads' optical centre (no parallax; `views.World.truth` adds it)."""
         head = self.heads[camera - 1]
         return project(head.azimuth + self.mount, head.tilt, head.roll, head.fov, x, y)
 

@@ -14,6 +14,7 @@ from .ptz import LIMITS
 
 FIRMWARE = "6.50.1"
 RESOLUTION = "1920x1080"
+RESOLUTIONS = (RESOLUTION, "1280x720", "640x360")
 
 
 def table(endpoint: Endpoint) -> dict[str, str]:
@@ -42,7 +43,7 @@ def table(endpoint: Endpoint) -> dict[str, str]:
             "Properties.API.HTTP.Version": "3",
             "Properties.Firmware.BuildDate": "Jun 01 2018 12:00",
             "Properties.Firmware.Version": FIRMWARE,
-            "Properties.Image.Resolution": "1920x1080,1280x720,640x360",
+            "Properties.Image.Resolution": ",".join(RESOLUTIONS),
             "Properties.PTRemoteCalibration.PTRemoteCalibration": "yes",
             "Properties.RemoteCameraControl.VAPIX": "yes",
             "Properties.System.SerialNumber": serial,
@@ -70,6 +71,7 @@ def table(endpoint: Endpoint) -> dict[str, str]:
         "Properties.API.HTTP.Version": "3",
         "Properties.Firmware.BuildDate": "Jun 01 2018 12:00",
         "Properties.Firmware.Version": FIRMWARE,
+        "Properties.Image.Resolution": ",".join(RESOLUTIONS),
         "Properties.PTZ.PTZ": "yes",
         "Properties.System.SerialNumber": serial,
     }

@@ -242,3 +242,8 @@ class Twin:
         query = urllib.parse.urlencode({"camera": camera, "x": repr(float(x)), "y": repr(float(y))})
         answer = self.control(host, "GET", f"/truth?{query}")
         return answer["pan"], answer["tilt"]
+
+    def truths(self, host: str, camera: int, pixels) -> list[dict]:
+        """The truth of many pixels at once: dicts with x, y, pan, tilt and depth (None for the sky)."""
+        answer = self.control(host, "POST", "/truth", {"camera": camera, "pixels": [list(map(float, p)) for p in pixels]})
+        return answer["points"]

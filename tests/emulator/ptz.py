@@ -10,6 +10,7 @@ changing" can stop before it started.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -27,7 +28,7 @@ class Limits:
     max_zoom: int = 9999
     min_field_angle: int = 22
     max_field_angle: int = 623
-    max_magnification: float = 30.0
+    zoom_exponent: float = 1.6
 
     def clamp_pan(self, pan: float) -> float:
         return min(self.max_pan, max(self.min_pan, pan))
@@ -38,14 +39,29 @@ class Limits:
     def clamp_zoom(self, zoom: float) -> int:
         return int(round(min(self.max_zoom, max(self.min_zoom, zoom))))
 
-    def magnification(self, zoom: int) -> float:
-        """Optical magnification of a zoom step (linear model, 1x .. max_magnification)."""
-        span = self.max_zoom - self.min_zoom
-        return 1.0 + (zoom - self.min_zoom) / span * (self.max_magnification - 1.0)
+    @property
+    def max_magnification(self) -> float:
+        """Focal length at the tele end over the wide end (about 31.5 for 62.3 to 2.2 degrees)."""
+        return (math.tan(math.radians(self.max_field_angle / 20.0))
+                / math.tan(math.radians(self.min_field_angle / 20.0)))
+
+    def magnification(self, zoom: float) -> float:
+        """Focal length at a zoom step over the wide end's: 1 + (M - 1) s^zoom_exponent, s = zoom step
+        from 0 (MinZoom) to 1 (MaxZoom). Non-linear: the first half of the range gives a third of M."""
+        s = (min(self.max_zoom, max(self.min_zoom, zoom)) - self.min_zoom) / (self.max_zoom - self.min_zoom)
+        return 1.0 + (self.max_magnification - 1.0) * s ** self.zoom_exponent
+
+    def field_angle(self, zoom: float) -> float:
+        """Horizontal field of view (degrees) at a zoom step: MaxFieldAngle at MinZoom, MinFieldAngle at
+        MaxZoom."""
+        wide = math.tan(math.radians(self.max_field_angle / 20.0))
+        return 2.0 * math.degrees(math.atan(wide / self.magnification(zoom)))
 
     def zoom_for(self, magnification: float) -> int:
-        span = self.max_zoom - self.min_zoom
-        return self.clamp_zoom(self.min_zoom + (magnification - 1.0) / (self.max_magnification - 1.0) * span)
+        """The zoom step of a magnification (clamped to the range)."""
+        m = min(self.max_magnification, max(1.0, magnification))
+        s = ((m - 1.0) / (self.max_magnification - 1.0)) ** (1.0 / self.zoom_exponent)
+        return self.clamp_zoom(self.min_zoom + s * (self.max_zoom - self.min_zoom))
 
 
 LIMITS = Limits()

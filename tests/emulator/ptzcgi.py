@@ -3,6 +3,12 @@
 On the PTZ it moves and reports; on the Q6000-E (an overview device, stationary) it only turns
 a click in a head's image into a move of the PTZ, through that head's saved calibration.
 Errors are 200 text/plain `Error: ...`, a successful move is 204, as on Axis firmware.
+
+The PTZ's own `center=` (and `areazoom=`) turns a pixel of its current picture into angles
+approximately, as VAPIX says: the offset from the centre is taken linear in angle (x half the field
+of view at the edge, not atan) and the pan step is divided by cos(tilt). That is exact at the centre,
+on the axes' edges and for small offsets, and up to about 1.2 degrees off midway at the wide end, so a
+client that must land on a pixel iterates.
 """
 
 from __future__ import annotations
@@ -17,8 +23,11 @@ from .optics import NBR_OF_HEADS, wrap180
 from .params import RESOLUTION
 from .xmlapi import number
 
-PTZ_ARGUMENTS = {"camera", "pan", "tilt", "rpan", "rtilt", "zoom", "rzoom", "move", "query"}
+PTZ_ARGUMENTS = {"camera", "pan", "tilt", "rpan", "rtilt", "zoom", "rzoom", "move", "query", "center", "areazoom",
+                 "imagewidth", "imageheight"}
 OVERVIEW_ARGUMENTS = {"camera", "center", "areazoom", "imagewidth", "imageheight"}
+CLICK_ARGUMENTS = {"center", "areazoom"}
+SIZE_ARGUMENTS = {"imagewidth", "imageheight"}
 NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 DEFAULT_WIDTH, DEFAULT_HEIGHT = (int(v) for v in RESOLUTION.split("x"))
 
@@ -66,6 +75,8 @@ def _on_ptz(unit: Unit, args: dict[str, str]) -> web.Response:
     if args.get("camera", "1") != "1":
         raise PtzError(f"camera: invalid value: {args['camera']}")
     motion, limits = unit.motion, unit.motion.limits
+    if args.keys() & (CLICK_ARGUMENTS | SIZE_ARGUMENTS):
+        return _on_ptz_click(unit, args)
     commands = set(args) - {"camera"}
     if "query" in args:
         if commands != {"query"}:
@@ -117,19 +128,8 @@ def _on_ptz(unit: Unit, args: dict[str, str]) -> web.Response:
     return moved()
 
 
-def on_overview(unit: Unit, args: dict[str, str]) -> web.Response:
-    try:
-        return _on_overview(unit, args)
-    except PtzError as exc:
-        return error(str(exc))
-
-
-def _on_overview(unit: Unit, args: dict[str, str]) -> web.Response:
-    _unknown(args, OVERVIEW_ARGUMENTS)
-    camera_text = args.get("camera", "1")
-    if not re.fullmatch(r"[0-9]{1,3}", camera_text) or not 1 <= int(camera_text) <= NBR_OF_HEADS:
-        raise PtzError(f"camera: invalid value: {camera_text}")
-    camera = int(camera_text)
+def _click(args: dict[str, str]) -> tuple[float, float, float | None, int, int]:
+    """(normalized x, y, areazoom's zoom or None, width, height) of a center= or areazoom= request."""
     if ("center" in args) == ("areazoom" in args):
         raise PtzError("give exactly one of center and areazoom")
     size = []
@@ -149,12 +149,46 @@ def _on_overview(unit: Unit, args: dict[str, str]) -> web.Response:
     name = "center" if "center" in args else "areazoom"
     if not (0 <= px <= width and 0 <= py <= height):
         raise PtzError(f"{name}: coordinates outside the {width}x{height} image: {args[name]}")
+    return 2.0 * px / width - 1.0, 1.0 - 2.0 * py / height, zoom, width, height
+
+
+def _on_ptz_click(unit: Unit, args: dict[str, str]) -> web.Response:
+    """The PTZ centres on a pixel of its own picture (approximately: see the module docstring)."""
+    others = sorted(set(args) - CLICK_ARGUMENTS - SIZE_ARGUMENTS - {"camera"})
+    if others:
+        raise PtzError(f"{others[0]} cannot be combined with center or areazoom")
+    x, y, zoom, width, height = _click(args)
+    motion, limits = unit.motion, unit.motion.limits
+    pan, tilt = motion.position()
+    half_h = limits.field_angle(motion.zoom) / 2.0
+    half_v = math.degrees(math.atan(math.tan(math.radians(half_h)) * height / width))
+    dpan = x * half_h / max(0.1, math.cos(math.radians(tilt)))
+    motion.move_to(wrap180(pan + dpan), tilt + y * half_v)
+    if zoom is not None:
+        motion.zoom = limits.zoom_for(limits.magnification(motion.zoom) * zoom / 100.0)
+    return moved()
+
+
+def on_overview(unit: Unit, args: dict[str, str]) -> web.Response:
+    try:
+        return _on_overview(unit, args)
+    except PtzError as exc:
+        return error(str(exc))
+
+
+def _on_overview(unit: Unit, args: dict[str, str]) -> web.Response:
+    _unknown(args, OVERVIEW_ARGUMENTS)
+    camera_text = args.get("camera", "1")
+    if not re.fullmatch(r"[0-9]{1,3}", camera_text) or not 1 <= int(camera_text) <= NBR_OF_HEADS:
+        raise PtzError(f"camera: invalid value: {camera_text}")
+    camera = int(camera_text)
+    x, y, zoom, _width, _height = _click(args)
     calibration = unit.calibrations.get(camera)
     if calibration is None:
         raise PtzError(f"camera {camera} is not calibrated")
     if unit.link_status()["base"] != 0:
         raise PtzError("no connection to the remote camera")
-    pan, tilt = calibration.direction(2.0 * px / width - 1.0, 1.0 - 2.0 * py / height)
+    pan, tilt = calibration.direction(x, y)
     unit.motion.move_to(pan, tilt)
     if zoom is not None:
         limits = unit.motion.limits

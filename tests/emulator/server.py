@@ -11,6 +11,7 @@ its answer slowly or late.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import signal
@@ -18,12 +19,12 @@ import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from aiohttp import HttpVersion10, web
 
-from . import calibration, control, faults, inventory, params, ptzcgi, remote
+from . import calibration, control, faults, imagecgi, inventory, params, ptzcgi, remote
 from .auth import ROLES, Verdict
 from .device import XML_PREAMBLES, Endpoint, Settings, Unit
 from .state import StateStore
@@ -58,7 +59,8 @@ class Route:
     how long the answer waits after the CGI did its work (save.cgi's `save_delay`)."""
 
     role: Callable[[dict[str, str] | None], int]
-    answer: Callable[[Endpoint, dict[str, str] | None, ArgumentError | None], web.StreamResponse]
+    answer: Callable[[Endpoint, dict[str, str] | None, ArgumentError | None],
+                     web.StreamResponse | Awaitable[web.StreamResponse]]
     delay: Callable[[Unit], float] | None = None
 
 
@@ -105,6 +107,13 @@ def _param_answer(endpoint: Endpoint, args: dict[str, str] | None, problem: Argu
     return web.Response(text=text, content_type="text/plain")
 
 
+def _image_answer(endpoint: Endpoint, args: dict[str, str] | None, problem: ArgumentError | None):
+    if args is None:
+        return ptzcgi.error(str(problem))
+    return imagecgi.on_image(endpoint, args)
+
+
+IMAGE_ROUTE = Route(role=lambda args: ROLES["viewer"], answer=_image_answer)
 PARAM_ROUTE = Route(role=lambda args: ROLES["viewer"] if args is None or params.needs_login(args) else 0,
                     answer=_param_answer)
 
@@ -116,10 +125,12 @@ Q6000_ROUTES: dict[str, Route] = {
        for name, (role, fn) in calibration.CGIS.items()},
     "/axis-cgi/param.cgi": PARAM_ROUTE,
     "/axis-cgi/com/ptz.cgi": _ptz_route(ptzcgi.on_overview),
+    "/axis-cgi/jpg/image.cgi": IMAGE_ROUTE,
 }
 PTZ_ROUTES: dict[str, Route] = {
     "/axis-cgi/param.cgi": PARAM_ROUTE,
     "/axis-cgi/com/ptz.cgi": _ptz_route(ptzcgi.on_ptz),
+    "/axis-cgi/jpg/image.cgi": IMAGE_ROUTE,
 }
 
 
@@ -226,7 +237,10 @@ class Fleet:
                 response = await faults.answer(fault, request)
                 if response is not None:
                     return response
+        unit.guard_tour()
         response = route.answer(endpoint, args, problem)
+        if inspect.isawaitable(response):
+            response = await response
         delay = route.delay(unit) if route.delay else 0.0
         if delay > 0:
             await asyncio.sleep(delay)

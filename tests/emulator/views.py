@@ -1,0 +1,206 @@
+"""What the cameras of one unit see: head and PTZ pictures, and the truth with parallax.
+
+This binds the physical model (`optics`: heads, lens, mount; `ptz`: zoom curve) to the world (`scene`)
+and the renderer (`render`).
+
+Frames: the PTZ's pan/tilt frame is the world's (pan 0 looks north, +y; pan grows clockwise; tilt up).
+A head pixel's ray points along `Physics.truth` (its azimuth plus the mount offset, its tilt, roll,
+field of view and lens), from the heads' optical centre `HEAD_CENTRE`. The PTZ looks from
+`PTZ_CENTRE`, `PTZ_DROP` lower. A knock turns the heads against the world and the PTZ: head pictures
+change, the PTZ's picture at a given pan/tilt does not.
+
+Photometry differs between the two cameras as it does between two real sensors: gain, gamma, white
+balance (per head a little), sensor noise (`noise`, the linear standard deviation at full scale; the
+PTZ's smaller pixels get 1.5 times that) and JPEG artefacts. Head pictures are static, so each is
+rendered once and cached (its noise is drawn once per cached frame); the date/time overlay is burned in
+per snapshot at `OVERLAY_ORIGIN`. PTZ pictures are rendered per snapshot where the PTZ is at that
+moment, with fresh noise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy as np
+
+from .optics import ASPECT, LENS_K1, Physics
+from .ptz import LIMITS
+from .render import burn_overlay, expose, jpeg, pinhole_rays
+from .scene import HIT_SKY, Scene, direction, pan_tilt
+
+MOUNT_HEIGHT = 8.0
+PTZ_DROP = 0.25
+HEAD_CENTRE = np.array([0.0, 0.0, MOUNT_HEIGHT])
+PTZ_CENTRE = np.array([0.0, 0.0, MOUNT_HEIGHT - PTZ_DROP])
+HEAD_RENDER_SCALE = 0.5
+PTZ_RENDER_SCALE = 0.5
+OVERLAY_ORIGIN = (16, 16)
+HEAD_CACHE_BYTES = 256 * 2 ** 20
+PTZ_GAIN, PTZ_GAMMA, PTZ_WHITE_BALANCE, PTZ_NOISE_FACTOR = 1.15, 2.0, (1.06, 1.0, 0.92), 1.5
+HEAD_GAMMA = 2.2
+
+cv2.setNumThreads(1)
+RENDERERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="render")
+
+
+def _seed_number(seed: str | int) -> int:
+    return int.from_bytes(hashlib.sha256(f"scene:{seed}".encode()).digest()[:4], "big")
+
+
+def head_rays(physics: Physics, camera: int, width: int, height: int):
+    """(dirs (H*W, 3), footprint (H*W,) radians) of a head's pixel centres, through its lens.
+
+    The same arithmetic as `optics.project`, on arrays (a test holds the two together).
+    """
+    head = physics.heads[camera - 1]
+    half = math.tan(math.radians(head.fov) / 2.0)
+    x = 2.0 * (np.arange(width) + 0.5) / width - 1.0
+    y = 1.0 - 2.0 * (np.arange(height) + 0.5) / height
+    xx, yy = np.meshgrid(x, y)
+    vv = yy * ASPECT
+    stretch = 1.0 + LENS_K1 * (xx * xx + vv * vv)
+    r, u = xx * stretch * half, vv * stretch * half
+    rr, tt = math.radians(head.roll), math.radians(head.tilt)
+    r1 = r * math.cos(rr) - u * math.sin(rr)
+    u1 = r * math.sin(rr) + u * math.cos(rr)
+    u2 = u1 * math.cos(tt) - math.sin(tt)
+    f2 = u1 * math.sin(tt) + math.cos(tt)
+    o = math.radians(head.azimuth + physics.mount)
+    dirs = np.stack([r1 * math.cos(o) + f2 * math.sin(o), -r1 * math.sin(o) + f2 * math.cos(o), u2], axis=-1)
+    dirs /= np.linalg.norm(dirs, axis=-1, keepdims=True)
+    across = np.linalg.norm(np.diff(dirs, axis=1), axis=-1)
+    down = np.linalg.norm(np.diff(dirs, axis=0), axis=-1)
+    footprint = np.maximum(np.pad(across, ((0, 0), (0, 1)), mode="edge"), np.pad(down, ((0, 1), (0, 0)), mode="edge"))
+    return dirs.reshape(-1, 3), footprint.reshape(-1)
+
+
+class HeadCache:
+    """Rendered head pictures of the whole fleet, least recently used first out, bounded in bytes."""
+
+    def __init__(self, limit: int = HEAD_CACHE_BYTES) -> None:
+        self.limit = limit
+        self.size = 0
+        self._images: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            image = self._images.get(key)
+            if image is not None:
+                self._images.move_to_end(key)
+            return image
+
+    def put(self, key, image) -> None:
+        with self._lock:
+            if key in self._images:
+                return
+            self._images[key] = image
+            self.size += image.nbytes
+            while self.size > self.limit and len(self._images) > 1:
+                _key, old = self._images.popitem(last=False)
+                self.size -= old.nbytes
+
+
+HEAD_CACHE = HeadCache()
+
+
+class World:
+    """One unit's scene and cameras. The scene is drawn on first use (a few milliseconds) and again
+    only when the depth scale changes, so a large fleet starts without building any."""
+
+    def __init__(self, seed: str | int, index: int, physics: Physics, settings) -> None:
+        self.seed = _seed_number(seed)
+        self.index = index
+        self.physics = physics
+        self.settings = settings
+        self._scene: Scene | None = None
+        self._lock = threading.Lock()
+        rng = np.random.default_rng([self.seed, index, 0xC0108])
+        self.head_gain = tuple(float(g) for g in rng.uniform(0.9, 1.1, 4))
+        self.head_white_balance = tuple(tuple(float(c) for c in rng.uniform(0.95, 1.05, 3)) for _ in range(4))
+        self._frames = 0
+
+    @property
+    def scene(self) -> Scene:
+        with self._lock:
+            scale = float(self.settings.depth_scale)
+            if self._scene is None or self._scene.depth_scale != scale:
+                self._scene = Scene.generate(self.seed, self.index, scale)
+            return self._scene
+
+    # -- truth ------------------------------------------------------------------------------
+
+    def truth(self, camera: int, x: float, y: float) -> tuple[float, float, float | None]:
+        """(pan, tilt, depth): the PTZ pan/tilt that centres the world point pixel (x, y) of a head sees,
+        parallax included, and that point's distance from the heads (None for the sky)."""
+        ray = direction(*self.physics.truth(camera, x, y))
+        distance, what = self.scene.hit(HEAD_CENTRE, ray[None, :])
+        if what[0] == HIT_SKY or not math.isfinite(distance[0]):
+            pan, tilt = pan_tilt(ray)
+            return pan, tilt, None
+        pan, tilt = pan_tilt(HEAD_CENTRE + distance[0] * ray - PTZ_CENTRE)
+        return pan, tilt, float(distance[0])
+
+    # -- pictures ---------------------------------------------------------------------------
+
+    def _look(self) -> tuple[bool, float]:
+        return bool(self.settings.night), float(self.settings.noise)
+
+    def head_image(self, camera: int, width: int, height: int) -> np.ndarray:
+        """RGB uint8 picture of a head (no overlay), from the cache when the unit was not knocked since."""
+        night, noise = self._look()
+        key = (self.seed, self.index, camera, self.physics.mount, width, height, self.settings.depth_scale,
+               night, noise)
+        image = HEAD_CACHE.get(key)
+        if image is not None:
+            return image
+        w, h = max(1, round(width * HEAD_RENDER_SCALE)), max(1, round(height * HEAD_RENDER_SCALE))
+        dirs, footprint = head_rays(self.physics, camera, w, h)
+        radiance = self.scene.radiance(HEAD_CENTRE, dirs, footprint, night=night).reshape(h, w, 3)
+        if (w, h) != (width, height):
+            radiance = cv2.resize(radiance, (width, height), interpolation=cv2.INTER_LINEAR)
+        rng = np.random.default_rng([self.seed, self.index, camera, int(abs(self.physics.mount) * 1e6)])
+        image = expose(radiance, gain=self.head_gain[camera - 1], gamma=HEAD_GAMMA,
+                       white_balance=(1.0, 1.0, 1.0) if night else self.head_white_balance[camera - 1],
+                       noise_sigma=noise, rng=rng)
+        HEAD_CACHE.put(key, image)
+        return image
+
+    def head_snapshot(self, camera: int | None, width: int, height: int, quality: int) -> bytes:
+        """JPEG of one head (camera 1..4) or of the quad view (None), with the date/time overlay."""
+        if camera is None:
+            hw, hh = width // 2, height // 2
+            image = np.zeros((height, width, 3), dtype=np.uint8)
+            for n in range(4):
+                row, col = divmod(n, 2)
+                tile = cv2.resize(self.head_image(n + 1, width, height), (hw, hh), interpolation=cv2.INTER_AREA)
+                image[row * hh:(row + 1) * hh, col * hw:(col + 1) * hw] = tile
+        else:
+            image = self.head_image(camera, width, height)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+        return jpeg(burn_overlay(image, stamp, OVERLAY_ORIGIN), quality)
+
+    def ptz_image(self, pan: float, tilt: float, zoom: float, width: int, height: int) -> np.ndarray:
+        """RGB uint8 picture of the PTZ at pan/tilt/zoom, with fresh sensor noise."""
+        night, noise = self._look()
+        hfov = LIMITS.field_angle(zoom)
+        w, h = max(1, round(width * PTZ_RENDER_SCALE)), max(1, round(height * PTZ_RENDER_SCALE))
+        dirs, footprint = pinhole_rays(pan, tilt, 0.0, hfov, w, h)
+        radiance = self.scene.radiance(PTZ_CENTRE, dirs, footprint, night=night).reshape(h, w, 3)
+        if (w, h) != (width, height):
+            radiance = cv2.resize(radiance, (width, height), interpolation=cv2.INTER_LINEAR)
+        self._frames += 1
+        rng = np.random.default_rng([self.seed, self.index, 0x7072, self._frames])
+        return expose(radiance, gain=1.0 if night else PTZ_GAIN, gamma=PTZ_GAMMA,
+                      white_balance=(1.0, 1.0, 1.0) if night else PTZ_WHITE_BALANCE,
+                      noise_sigma=noise * PTZ_NOISE_FACTOR, rng=rng)
+
+    def ptz_snapshot(self, pan: float, tilt: float, zoom: float, width: int, height: int, quality: int) -> bytes:
+        return jpeg(self.ptz_image(pan, tilt, zoom, width, height), quality)
+
