@@ -1,7 +1,9 @@
 """Site inventories on the twin: what a site's repository looks like once its points were measured.
 
 Points come from the twin's ground truth, as an operator aiming the PTZ at each target would measure them
-(playbooks/capture_calibration.yml does the same against a real device, one head at a time).
+(playbooks/capture_calibration.yml does the same against a real device, one head at a time). The truth
+includes parallax (the PTZ sits below the heads), so an operator following Axis' advice picks distinct,
+distant targets: by default each head's points are pixels that see content at least FAR metres away.
 """
 
 from __future__ import annotations
@@ -10,20 +12,34 @@ from pathlib import Path
 
 import yaml
 
-PIXELS = ((-0.7, 0.55), (0.65, 0.5), (0.6, -0.6), (-0.55, -0.5), (0.05, 0.1))
+FAR = 60.0  # metres: the parallax of the PTZ's 0.25 m drop stays under a quarter of a degree
+CANDIDATES = tuple((x / 10.0, y / 20.0) for y in range(16, -5, -2) for x in range(-8, 9, 2))
 # A twin fleet without --tls speaks plain HTTP, where the PTZ's password may only go to the Q6000-E when the
 # site says so; a site on real devices uses HTTPS instead.
 LAB_HTTP = "# The twin speaks plain HTTP: a lab, where the PTZ's password may go in clear.\n" \
            "q6000_remote_allow_password_over_http: true\n"
 
 
-def truth_points(twin, host, camera, pixels=PIXELS):
-    """One point per pixel: the PTZ's true pan/tilt for that pixel of the head."""
-    points = []
-    for x, y in pixels:
-        pan, tilt = twin.truth(host, camera, x, y)
-        points.append({"x": x, "y": y, "pan": round(pan, 4), "tilt": round(tilt, 4)})
-    return points
+def far_pixels(truths, count=5):
+    """`count` well-spread pixels among those of `truths` (twin.truths answers) that see FAR metres or
+    farther (or the sky): the first nearest the top-left corner, then each the farthest from those chosen."""
+    far = [(p["x"], p["y"]) for p in truths if p["depth"] is None or p["depth"] >= FAR]
+    assert len(far) >= count, "only %d pixels see %g m or farther" % (len(far), FAR)
+    chosen = [min(far, key=lambda p: (p[0] + 1.0) ** 2 + (p[1] - 1.0) ** 2)]
+    while len(chosen) < count:
+        chosen.append(max(far, key=lambda p: min((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 for q in chosen)))
+    return chosen
+
+
+def truth_points(twin, host, camera, pixels=None):
+    """One point per pixel (default: five far_pixels of the head): the PTZ's true pan/tilt for it."""
+    if pixels is None:
+        truths = twin.truths(host, camera, CANDIDATES)
+        by_pixel = {(p["x"], p["y"]): p for p in truths}
+        answers = [by_pixel[pixel] for pixel in far_pixels(truths)]
+    else:
+        answers = twin.truths(host, camera, pixels)
+    return [{"x": p["x"], "y": p["y"], "pan": round(p["pan"], 4), "tilt": round(p["tilt"], 4)} for p in answers]
 
 
 def write_site(twin, directory: Path, hosts, cameras=(1, 2, 3, 4)) -> Path:

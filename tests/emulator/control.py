@@ -52,19 +52,18 @@ def _camera(value: object) -> int:
     return int(camera)
 
 
-def _truth(unit: Unit, camera: int, x: object, y: object) -> dict:
-    x, y = _number(x, "x", -1.0, 1.0), _number(y, "y", -1.0, 1.0)
-    pan, tilt, depth = unit.world.truth(camera, x, y)
-    return {"x": x, "y": y, "pan": pan, "tilt": tilt, "depth": depth}
+def _pixel(x: object, y: object) -> tuple[float, float]:
+    return _number(x, "x", -1.0, 1.0), _number(y, "y", -1.0, 1.0)
 
 
 def truth(unit: Unit, request: web.Request, payload: dict) -> dict:
     """GET ?camera=N&x=X&y=Y: where the PTZ must look to centre what that pixel sees (parallax
-    included) and how far that is (metres from the heads, null for the sky). POST {"camera": N,
-    "pixels": [[x, y], ...]}: the same for many pixels at once, as {"points": [...]}."""
+    included), how far that is (metres from the heads, null for the sky) and the pixel's ray direction
+    (`views.World.truths`). POST {"camera": N, "pixels": [[x, y], ...]}: the same for many pixels at
+    once, as {"points": [...]}."""
     if request.method == "GET":
         query = request.query
-        return _truth(unit, _camera(query.get("camera")), query.get("x"), query.get("y"))
+        return unit.world.truths(_camera(query.get("camera")), [_pixel(query.get("x"), query.get("y"))])[0]
     unknown = set(payload) - {"camera", "pixels"}
     if unknown:
         raise ControlError(f"unknown field {sorted(unknown)[0]!r}")
@@ -73,7 +72,7 @@ def truth(unit: Unit, request: web.Request, payload: dict) -> dict:
     if not isinstance(pixels, list) or not 1 <= len(pixels) <= 10000 or not all(
             isinstance(p, list) and len(p) == 2 for p in pixels):
         raise ControlError("pixels must be a list of 1..10000 [x, y] pairs")
-    return {"points": [_truth(unit, camera, x, y) for x, y in pixels]}
+    return {"points": unit.world.truths(camera, [_pixel(x, y) for x, y in pixels])}
 
 
 def counters(unit: Unit, request: web.Request, payload: dict) -> dict:

@@ -238,10 +238,19 @@ class Twin:
         return self.control(host, "GET", "/state")
 
     def truth(self, host: str, camera: int, x: float, y: float) -> tuple[float, float]:
-        """True PTZ pan/tilt of normalized pixel (x, y) of a head."""
-        query = urllib.parse.urlencode({"camera": camera, "x": repr(float(x)), "y": repr(float(y))})
-        answer = self.control(host, "GET", f"/truth?{query}")
+        """The PTZ pan/tilt that centres what normalized pixel (x, y) of a head sees (parallax included)."""
+        answer = self._truth(host, camera, x, y)
         return answer["pan"], answer["tilt"]
+
+    def ray(self, host: str, camera: int, x: float, y: float) -> tuple[float, float]:
+        """The direction of that pixel's ray: the truth of a point infinitely far (no parallax), what the
+        Q6000-E's direction-only calibration models."""
+        answer = self._truth(host, camera, x, y)
+        return answer["ray_pan"], answer["ray_tilt"]
+
+    def _truth(self, host: str, camera: int, x: float, y: float) -> dict:
+        query = urllib.parse.urlencode({"camera": camera, "x": repr(float(x)), "y": repr(float(y))})
+        return self.control(host, "GET", f"/truth?{query}")
 
     def truths(self, host: str, camera: int, pixels) -> list[dict]:
         """The truth of many pixels at once: dicts with x, y, pan, tilt and depth (None for the sky)."""

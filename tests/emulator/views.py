@@ -136,16 +136,24 @@ class World:
 
     # -- truth ------------------------------------------------------------------------------
 
-    def truth(self, camera: int, x: float, y: float) -> tuple[float, float, float | None]:
-        """(pan, tilt, depth): the PTZ pan/tilt that centres the world point pixel (x, y) of a head sees,
-        parallax included, and that point's distance from the heads (None for the sky)."""
-        ray = direction(*self.physics.truth(camera, x, y))
-        distance, what = self.scene.hit(HEAD_CENTRE, ray[None, :])
-        if what[0] == HIT_SKY or not math.isfinite(distance[0]):
-            pan, tilt = pan_tilt(ray)
-            return pan, tilt, None
-        pan, tilt = pan_tilt(HEAD_CENTRE + distance[0] * ray - PTZ_CENTRE)
-        return pan, tilt, float(distance[0])
+    def truths(self, camera: int, pixels) -> list[dict]:
+        """Per normalized pixel (x, y) of a head: `pan`, `tilt`, the PTZ pan/tilt that centres the world
+        point the pixel sees (parallax included); `depth`, that point's distance from the heads (None
+        for the sky); `ray_pan`, `ray_tilt`, the direction of the pixel's ray (what the PTZ would need
+        if it sat in the heads' centre: the truth of a point infinitely far)."""
+        rays = np.array([direction(*self.physics.truth(camera, x, y)) for x, y in pixels]).reshape(-1, 3)
+        distance, what = self.scene.hit(HEAD_CENTRE, rays)
+        out = []
+        for (x, y), ray, t, kind in zip(pixels, rays, distance, what):
+            ray_pan, ray_tilt = pan_tilt(ray)
+            if kind == HIT_SKY or not math.isfinite(t):
+                pan, tilt, depth = ray_pan, ray_tilt, None
+            else:
+                pan, tilt = pan_tilt(HEAD_CENTRE + float(t) * ray - PTZ_CENTRE)
+                depth = float(t)
+            out.append({"x": x, "y": y, "pan": pan, "tilt": tilt, "depth": depth, "ray_pan": ray_pan,
+                        "ray_tilt": ray_tilt})
+        return out
 
     # -- pictures ---------------------------------------------------------------------------
 

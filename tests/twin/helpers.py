@@ -24,11 +24,12 @@ VARIANCE_DEFAULTS = {"xml_preamble": "none", "http10": False, "error_status": 20
                      "param_lacks": [], "ignore_post_body": False, "ptz_start_delay": 0.0, "remote_url_slash": True,
                      "deprecated_false": False, "ptz_start_zoom": 1, "save_delay": 0.0,
                      "discovery_link_local": True}
+WORLD_DEFAULTS = {"depth_scale": 1.0, "noise": 0.01, "night": False, "guard_tour": 0.0}
 LINK_LOCAL = "169.254.1.1"  # what auto discovery reports for the first unit
 TEST_ARGS = ("--connect-delay", "0.3", "--ptz-speed", "0")
 DEFAULT_SETTINGS = {"deprecated": False, "error_element": "Description", "connect_delay": 0.3,
                     "allow_basic": False, "nonce_lifetime": 300.0, "digest_algorithm": "MD5", "ptz_speed": 0.0,
-                    **VARIANCE_DEFAULTS}
+                    **VARIANCE_DEFAULTS, **WORLD_DEFAULTS}
 
 
 def start_twin(tmp_path_factory, units: int = 1, **kwargs) -> Twin:
@@ -164,11 +165,12 @@ GOOD_POINTS = ((-0.7, 0.5), (0.7, 0.5), (0.0, 0.0), (-0.7, -0.6), (0.7, -0.6), (
 
 def calibrate(device: Device, camera: int, points=GOOD_POINTS, *, off: dict[int, tuple[float, float]] | None = None,
               save: bool = True) -> int | None:
-    """Run a calibration session on truth points (point i shifted by off[i]); the save's error code."""
+    """Run a calibration session on exact points (each pixel's ray direction, no parallax; point i shifted
+    by off[i]); the save's error code."""
     off = off or {}
     device.success(CAL + "start.cgi", {"camera": str(camera)})
     for i, (x, y) in enumerate(points):
-        pan, tilt = device.twin.truth(device.host, camera, x, y)
+        pan, tilt = device.twin.ray(device.host, camera, x, y)
         dpan, dtilt = off.get(i, (0.0, 0.0))
         device.success(CAL + "selecttarget.cgi", {"x": repr(x), "y": repr(y)})
         device.success(CAL + "ontarget.cgi", {"pan": repr(wrap180(pan + dpan)), "tilt": repr(tilt + dtilt)})

@@ -7,11 +7,14 @@ import math
 import pytest
 
 from tests.emulator.optics import angular_distance, wrap180
+from tests.emulator.ptz import LIMITS
 from tests.twin.helpers import CAL, GOOD_POINTS, PTZ, calibrate
 
 
 def truth(device, camera, x, y):
-    return device.twin.truth(device.host, camera, x, y)
+    """The pixel's ray direction: this module tests the firmware's direction-only geometry (hint, fit,
+    51/52, click-to-center), so its points carry no parallax (test_views.py covers parallax)."""
+    return device.twin.ray(device.host, camera, x, y)
 
 
 def test_full_session_flow(device):
@@ -252,9 +255,9 @@ def test_areazoom_moves_and_zooms(device):
     pan, tilt, zoom = device.position()
     true_pan, true_tilt = truth(device, 2, 0, 0)
     assert angular_distance(pan, tilt, true_pan, true_tilt) < 0.1
-    assert zoom == 691
+    assert LIMITS.magnification(zoom) == pytest.approx(3.0, rel=2e-3)
     assert device.call(PTZ, {"camera": "2", "areazoom": "960,540,50"}).status_code == 204
-    assert device.position()[2] == 174
+    assert LIMITS.magnification(device.position()[2]) == pytest.approx(1.5, rel=2e-3)
     assert device.call(PTZ, {"camera": "2", "areazoom": "960,540,10"}).status_code == 204
     assert device.position()[2] == 1
 

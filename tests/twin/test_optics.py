@@ -9,7 +9,8 @@ import random
 import pytest
 
 from tests.emulator import optics
-from tests.emulator.optics import Head, Physics, Point, angular_distance, fit, match_error, project, wrap180
+from tests.emulator.optics import (LENS_K1, Head, Physics, Point, angular_distance, fit, match_error, project,
+                                   wrap180)
 
 GRID = [i / 4 for i in range(-4, 5)]
 
@@ -24,9 +25,9 @@ def test_wrap180():
 def test_projection_centre_and_edges():
     assert project(30, 20, 0, 110, 0, 0) == pytest.approx((30, -20))
     pan, tilt = project(0, 0, 0, 110, 1, 0)
-    assert (pan, tilt) == pytest.approx((55, 0))
+    assert (pan, tilt) == pytest.approx((math.degrees(math.atan(math.tan(math.radians(55)) * (1 + LENS_K1))), 0))
     pan, tilt = project(0, 0, 0, 90, 0, 1)
-    assert tilt == pytest.approx(math.degrees(math.atan(9 / 16)))
+    assert tilt == pytest.approx(math.degrees(math.atan(9 / 16 * (1 + LENS_K1 * (9 / 16) ** 2))))
     assert project(0, 20, 5, 110, 0, 0) == pytest.approx((0, -20))
 
 

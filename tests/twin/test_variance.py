@@ -15,8 +15,8 @@ from tests.emulator.__main__ import parse
 from tests.emulator.device import Settings, Unit
 from tests.emulator.process import REPO_ROOT, TwinError
 from tests.twin.helpers import (CAL, GOOD_POINTS, LINK_LOCAL, PARAM, PTZ, REMOTE, TEST_ARGS,
-                                VARIANCE_DEFAULTS, Device, calibrate, fresh_device, lines, start_twin, stop_twin,
-                                wait_for)
+                                VARIANCE_DEFAULTS, WORLD_DEFAULTS, Device, calibrate, fresh_device, lines, start_twin,
+                                stop_twin, wait_for)
 
 FLAGS = {
     "xml_preamble": "--xml-preamble", "http10": "--http10", "error_status": "--error-status",
@@ -511,7 +511,8 @@ def test_defaults(device, twin):
     twin.settings(device.host, connect_delay=1.0, ptz_speed=300.0)
     assert settings_of(twin, device.host) == {
         "deprecated": False, "error_element": "Description", "connect_delay": 1.0, "allow_basic": False,
-        "nonce_lifetime": 300.0, "digest_algorithm": "MD5", "ptz_speed": 300.0, **VARIANCE_DEFAULTS}
+        "nonce_lifetime": 300.0, "digest_algorithm": "MD5", "ptz_speed": 300.0, **VARIANCE_DEFAULTS,
+        **WORLD_DEFAULTS}
     assert settings_of(twin, device.host) == {**settings_of(twin, twin.host(1)), "connect_delay": 1.0,
                                               "ptz_speed": 300.0}
 
@@ -579,7 +580,7 @@ def test_options_set_every_switch(tmp_path_factory):
             "xml_preamble": "crlf", "http10": True, "error_status": 500, "current_target": "zero",
             "param_lacks": ["ImageSource", "Brand.ProdNbr"], "ignore_post_body": True, "ptz_start_delay": 0.25,
             "remote_url_slash": False, "deprecated_false": True, "ptz_start_zoom": 700, "save_delay": 0.5,
-            "discovery_link_local": False}
+            "discovery_link_local": False, **WORLD_DEFAULTS}
         assert set(FLAGS) == set(VARIANCE_DEFAULTS)
         device = Device(twin, host)
         assert device.position() == (0.0, 0.0, 700)
