@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-FAR = 60.0  # metres: the parallax of the PTZ's 0.25 m drop stays under a quarter of a degree
+FAR = 150.0  # metres: the parallax of the PTZ's 0.25 m drop stays under 0.1 degree there
 CANDIDATES = tuple((x / 10.0, y / 20.0) for y in range(16, -5, -2) for x in range(-8, 9, 2))
 # A twin fleet without --tls speaks plain HTTP, where the PTZ's password may only go to the Q6000-E when the
 # site says so; a site on real devices uses HTTPS instead.
@@ -29,6 +29,13 @@ def far_pixels(truths, count=5):
     while len(chosen) < count:
         chosen.append(max(far, key=lambda p: min((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 for q in chosen)))
     return chosen
+
+
+def check_pixels(twin, host, camera, count=3):
+    """Far pixels of a head that are not among truth_points' default five: where a calibration from those
+    points must steer the PTZ to the truth (within a tenth of a degree: the parallax left there is under
+    0.1 degree)."""
+    return far_pixels(twin.truths(host, camera, CANDIDATES), 5 + count)[5:]
 
 
 def truth_points(twin, host, camera, pixels=None):

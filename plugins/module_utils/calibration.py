@@ -21,7 +21,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.common import (
     shielded,
 )
 from ansible_collections.vapix.q6000.plugins.module_utils.facts import read_calibrated, read_session
-from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angular_distance, fit, wrap180
+from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angular_distance, fit, project, wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
     UnroutablePtzError,
     connect,
@@ -225,9 +225,21 @@ def _abort_own(client, own):
 
 
 def _worst_points(points, count=3):
-    _params, residuals = fit([(p["x"], p["y"], p["pan"], p["tilt"]) for p in points])
-    order = sorted(range(len(points)), key=lambda i: -residuals[i])[:count]
-    return ", ".join("point %d (%.2f degrees off)" % (i, residuals[i]) for i in order)
+    """The points farthest from a fit of the others (leave one out), worst first.
+
+    A point's residual in a fit that includes it understates its error, since the fit leans towards it, and a
+    lens the pinhole model lacks spreads error over every point; the fit of the others does not lean towards it.
+    """
+    pairs = [(p["x"], p["y"], p["pan"], p["tilt"]) for p in points]
+    if len(pairs) < 4:
+        _params, errors = fit(pairs)
+    else:
+        errors = []
+        for i, (x, y, pan, tilt) in enumerate(pairs):
+            params, _residuals = fit(pairs[:i] + pairs[i + 1:])
+            errors.append(angular_distance(pan, tilt, *project(x, y, params)))
+    order = sorted(range(len(points)), key=lambda i: -errors[i])[:count]
+    return ", ".join("point %d (%.2f degrees off)" % (i, errors[i]) for i in order)
 
 
 def _save(client, index, head, calibrated_before):

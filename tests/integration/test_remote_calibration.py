@@ -8,8 +8,9 @@ import time
 
 import pytest
 
+from tests.emulator.optics import angular_distance
 from tests.integration.conftest import device, hand_calibrate, play
-from tests.sites import truth_points
+from tests.sites import check_pixels, truth_points
 
 CAL = "/axis-cgi/ptremotecalibration/"
 PTZ_ACCOUNT = {"remote_username": "{{ q6000_remote_username }}", "remote_password": "{{ q6000_remote_password }}"}
@@ -28,10 +29,11 @@ def heads_of(twin, unit, cameras=(1, 2, 3, 4)):
     return [{"camera": c, "points": truth_points(twin, unit, c)} for c in cameras]
 
 
-def centre_error(twin, unit, camera, x, y):
-    """Degrees between where the PTZ goes for pixel (x, y) of a head and where that pixel truly looks."""
-    from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angular_distance
-
+def centre_error(twin, unit, camera, x=None, y=None, against="truth"):
+    """Degrees between where the PTZ goes for pixel (x, y) of a head (default: a far pixel the points did not
+    use) and that pixel's truth (or its ray direction, `against="ray"`)."""
+    if x is None:
+        x, y = check_pixels(twin, unit, camera, 1)[0]
     deadline = time.monotonic() + 15
     while twin.state(unit)["status"] != 0:
         assert time.monotonic() < deadline, "the link did not come up"
@@ -46,7 +48,7 @@ def centre_error(twin, unit, camera, x, y):
         if last == position:
             break
         last = position
-    pan, tilt = twin.truth(unit, camera, x, y)
+    pan, tilt = (twin.truth if against == "truth" else twin.ray)(unit, camera, x, y)
     return angular_distance(position["pan"], position["tilt"], pan, tilt)
 
 
@@ -86,8 +88,15 @@ def test_a_fleet_unit_is_calibrated_once(ansible, twin, unit):
 def test_the_calibration_steers_the_ptz_to_the_truth(ansible, twin, unit):
     run = ansible(play([LINK, calibrate(heads_of(twin, unit, (2,)))]), twin.inventory_path, limit=unit)
     assert run.rc == 0, run.output
-    for x, y in ((0.9, 0.8), (-0.3, -0.9), (0.0, 0.0)):
+    for x, y in check_pixels(twin, unit, 2):
         assert centre_error(twin, unit, 2, x, y) < 0.1
+    # Near ground at the bottom of the image: the direction-only calibration follows the pixel's ray there, and
+    # the truth is off by the parallax of the PTZ's lower centre.
+    (near,) = twin.truths(unit, 2, [(-0.3, -0.9)])
+    assert near["depth"] < 20
+    assert centre_error(twin, unit, 2, -0.3, -0.9, against="ray") < 0.15
+    parallax = angular_distance(near["pan"], near["tilt"], near["ray_pan"], near["ray_tilt"])
+    assert centre_error(twin, unit, 2, -0.3, -0.9) == pytest.approx(parallax, abs=0.15)
 
 
 def test_check_mode_sends_nothing_that_changes_state(ansible, twin, unit):
@@ -171,7 +180,7 @@ def test_a_set_that_does_not_fit_names_the_worst_point_and_keeps_the_old_calibra
     assert "the points that fit worst: point 1 (" in message
     assert session_of(twin, unit) is None
     assert twin.state(unit)["calibrated"]["3"] is True
-    assert centre_error(twin, unit, 3, 0.4, 0.3) < 0.1
+    assert centre_error(twin, unit, 3) < 0.1
 
 
 @pytest.mark.parametrize("kind", ["drop", "reboot", "http500"])
@@ -185,7 +194,7 @@ def test_a_fault_in_the_middle_leaves_no_session_and_the_old_calibration(ansible
     assert "ptremotecalibration/ontarget.cgi on 127.0.0.1" in message
     assert session_of(twin, unit) is None
     assert twin.state(unit)["calibrated"]["1"] is True
-    assert centre_error(twin, unit, 1, -0.2, 0.4) < 0.1
+    assert centre_error(twin, unit, 1) < 0.1
     rerun = ansible(play([calibrate(heads, recalibrate="always")]), twin.inventory_path, limit=unit)
     assert rerun.rc == 0, rerun.output
 
@@ -227,7 +236,7 @@ def test_when_drifted_recalibrates_only_the_head_that_no_longer_matches(ansible,
     time.sleep(1.0)
     back = twin.state(unit)["ptz"]
     assert back["pan"] == pytest.approx(home["pan"], abs=0.01) and back["tilt"] == pytest.approx(home["tilt"], abs=0.01)
-    assert centre_error(twin, unit, 2, 0.5, 0.5) < 0.1
+    assert centre_error(twin, unit, 2) < 0.1
 
     quiet = ansible(play([calibrate(heads, recalibrate="when_drifted", **PTZ_ACCOUNT)]), twin.inventory_path,
                     limit=unit)
