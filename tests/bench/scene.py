@@ -77,7 +77,8 @@ def _floor(depth_scale: float, pixels_of) -> list[float]:
     for index in range(FLOOR_UNITS):
         world = World("1", index, Physics.generate("1", index), settings)
         for camera in (1, 2, 3, 4):
-            points = [Point(t["x"], t["y"], t["pan"], t["tilt"]) for t in world.truths(camera, pixels_of(world, camera))]
+            truths = world.truths(camera, pixels_of(world, camera))
+            points = [Point(t["x"], t["y"], t["pan"], t["tilt"]) for t in truths]
             calibration = fit(camera, points)
             for t in world.truths(camera, GRID):
                 errors.append(angular_distance(*calibration.direction(t["x"], t["y"]), t["pan"], t["tilt"]))

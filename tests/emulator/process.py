@@ -254,5 +254,6 @@ class Twin:
 
     def truths(self, host: str, camera: int, pixels) -> list[dict]:
         """The truth of many pixels at once: dicts with x, y, pan, tilt and depth (None for the sky)."""
-        answer = self.control(host, "POST", "/truth", {"camera": camera, "pixels": [list(map(float, p)) for p in pixels]})
+        payload = {"camera": camera, "pixels": [[float(x), float(y)] for x, y in pixels]}
+        answer = self.control(host, "POST", "/truth", payload)
         return answer["points"]

@@ -211,4 +211,3 @@ class World:
 
     def ptz_snapshot(self, pan: float, tilt: float, zoom: float, width: int, height: int, quality: int) -> bytes:
         return jpeg(self.ptz_image(pan, tilt, zoom, width, height), quality)
-

@@ -85,8 +85,9 @@ def test_core_scenarios_under_firmware_variance(controller, twin, unit, variance
     assert state["session"] is None
     assert state["ptz"]["zoom"] == settings.get("ptz_start_zoom", 1)
 
-    targets = [{"x": -0.5, "y": -0.3}, {"x": 0.5, "y": -0.3}, {"x": 0.0, "y": -0.6}, {"x": 0.4, "y": -0.7}]
-    positions = [dict(zip(("pan", "tilt"), twin.truth(unit, 3, t["x"], t["y"]))) for t in targets]
+    far = truth_points(twin, unit, 3)[:4]  # far content: the device's fit takes them despite the parallax
+    targets = [{"x": p["x"], "y": p["y"]} for p in far]
+    positions = [{"pan": p["pan"], "tilt": p["tilt"]} for p in far]
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(Path(twin.inventory_path).read_text())
     capture = controller(PLAYBOOKS / "capture_calibration.yml", inventory, extra_vars={
