@@ -123,7 +123,7 @@ class World:
         self._lock = threading.Lock()
         rng = np.random.default_rng([self.seed, index, 0xC0108])
         self.head_gain = tuple(float(g) for g in rng.uniform(0.9, 1.1, 4))
-        self.head_white_balance = tuple(tuple(float(c) for c in rng.uniform(0.95, 1.05, 3)) for _ in range(4))
+        self.head_white_balance = tuple(tuple(float(c) for c in rng.uniform(0.95, 1.05, 3)) for _head in range(4))
         self._frames = 0
 
     @property
