@@ -17,6 +17,7 @@ from aiohttp import web
 from .device import Endpoint
 from .optics import NBR_OF_HEADS
 from .params import RESOLUTIONS
+from .ptzcgi import error
 from .views import RENDERERS
 
 ARGUMENTS = {"camera", "resolution", "compression"}
@@ -25,10 +26,6 @@ DEFAULT_COMPRESSION = 30
 
 class ImageError(Exception):
     pass
-
-
-def _error(message: str) -> web.Response:
-    return web.Response(text=f"Error: {message}\n", content_type="text/plain")
 
 
 def _request(endpoint: Endpoint, args: dict[str, str]) -> tuple[int | None, int, int, int]:
@@ -57,7 +54,7 @@ async def on_image(endpoint: Endpoint, args: dict[str, str]) -> web.Response:
     try:
         camera, width, height, quality = _request(endpoint, args)
     except ImageError as exc:
-        return _error(str(exc))
+        return error(str(exc))
     unit = endpoint.unit
     loop = asyncio.get_running_loop()
     if endpoint.kind == "q6000":
