@@ -21,7 +21,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.common import (
     shielded,
 )
 from ansible_collections.vapix.q6000.plugins.module_utils.facts import read_calibrated, read_session
-from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angular_distance, fit, project, wrap180
+from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angular_distance, worst_points, wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
     UnroutablePtzError,
     connect,
@@ -224,24 +224,6 @@ def _abort_own(client, own):
         return str(exc)
 
 
-def _worst_points(points, count=3):
-    """The points farthest from a fit of the others (leave one out), worst first.
-
-    A point's residual in a fit that includes it understates its error, since the fit leans towards it, and a
-    lens the pinhole model lacks spreads error over every point; the fit of the others does not lean towards it.
-    """
-    pairs = [(p["x"], p["y"], p["pan"], p["tilt"]) for p in points]
-    if len(pairs) < 4:
-        _params, errors = fit(pairs)
-    else:
-        errors = []
-        for i, (x, y, pan, tilt) in enumerate(pairs):
-            params, _residuals = fit(pairs[:i] + pairs[i + 1:])
-            errors.append(angular_distance(pan, tilt, *project(x, y, params)))
-    order = sorted(range(len(points)), key=lambda i: -errors[i])[:count]
-    return ", ".join("point %d (%.2f degrees off)" % (i, errors[i]) for i in order)
-
-
 def _save(client, index, head, calibrated_before):
     camera = head["camera"]
     try:
@@ -250,7 +232,7 @@ def _save(client, index, head, calibrated_before):
         if exc.code == 51:
             raise exc.reworded("heads[%d] (camera %s): the device found no calibration that fits the points "
                                "(error 51); the points that fit worst: %s. Re-measure those"
-                               % (index, camera, _worst_points(head["points"])))
+                               % (index, camera, worst_points(head["points"])))
         raise
     except (TransportError, UnexpectedAnswerError) as exc:
         raise _lost_save(client, exc, camera, calibrated_before)

@@ -4,9 +4,11 @@
 """A camera head as a pinhole camera on the PTZ's vertical axis, and a least-squares fit of it to points.
 
 The device refuses a point set (error 51) without saying which point is wrong. Fitting the same physical
-model to the set here tells the operator which measurements disagree with the others. Four unknowns: the
-head's pan offset (its azimuth plus the mount offset), its downward tilt, its roll and its horizontal field
-of view; the image has the Q6000-E's 16:9 aspect. Pure Python: the modules run where numpy may not exist.
+model to the set here tells the operator which measurements disagree with the others. Five unknowns: the
+head's pan offset (its azimuth plus the mount offset), its downward tilt, its roll, its horizontal field
+of view and the first radial term of its wide lens (r_undistorted = r (1 + k r^2), r in half image widths);
+without that term a wide head's points miss a pinhole fit by up to a degree and a bad point hides among
+them. The image has the Q6000-E's 16:9 aspect. Pure Python: the modules run where numpy may not exist.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import math
 
 ASPECT = 9.0 / 16.0
-NOMINAL = (0.0, 20.0, 0.0, 110.0)  # pan offset, downward tilt, roll, horizontal field of view (degrees)
+# pan offset, downward tilt, roll, horizontal field of view (degrees), radial term
+NOMINAL = (0.0, 20.0, 0.0, 110.0, 0.0)
+BOUNDS = ((-1e9, 1e9), (-90.0, 90.0), (-180.0, 180.0), (10.0, 170.0), (-0.5, 0.5))
 
 
 def wrap180(angle):
@@ -27,9 +31,10 @@ def wrap180(angle):
 
 def project(x, y, params):
     """Pan and tilt (degrees) at which the head with `params` sees normalized pixel (x, y)."""
-    pan0, down, roll, fov = params
+    pan0, down, roll, fov, radial = params
     half = math.tan(math.radians(fov) / 2.0)
-    right, up, forward = x * half, y * half * ASPECT, 1.0
+    stretch = half * (1.0 + radial * (x * x + (y * ASPECT) ** 2))
+    right, up, forward = x * stretch, y * ASPECT * stretch, 1.0
     c, s = math.cos(math.radians(roll)), math.sin(math.radians(roll))
     right, up = right * c - up * s, right * s + up * c
     c, s = math.cos(math.radians(down)), math.sin(math.radians(down))
@@ -96,22 +101,22 @@ def fit(points, iterations=60):
     for _iteration in range(iterations):
         res = _residuals(points, params)
         jac = []
-        for k in range(4):
+        for k in range(len(params)):
             step = 1e-6 * max(1.0, abs(params[k]))
             shifted = params[:]
             shifted[k] += step
             jac.append([(b - a) / step for a, b in zip(res, _residuals(points, shifted))])
-        jtj = [[sum(jac[i][m] * jac[j][m] for m in range(len(res))) for j in range(4)] for i in range(4)]
-        jtr = [-sum(jac[i][m] * res[m] for m in range(len(res))) for i in range(4)]
+        size = len(params)
+        jtj = [[sum(jac[i][m] * jac[j][m] for m in range(len(res))) for j in range(size)] for i in range(size)]
+        jtr = [-sum(jac[i][m] * res[m] for m in range(len(res))) for i in range(size)]
         improved = False
         while lam < 1e9:
-            damped = [[jtj[i][j] * (1.0 + lam if i == j else 1.0) for j in range(4)] for i in range(4)]
+            damped = [[jtj[i][j] * (1.0 + lam if i == j else 1.0) for j in range(size)] for i in range(size)]
             delta = _solve(damped, jtr)
             if delta is None:
                 lam *= 10.0
                 continue
-            trial = [p + d for p, d in zip(params, delta)]
-            trial[3] = min(max(trial[3], 10.0), 170.0)
+            trial = [min(max(p + d, low), high) for p, d, (low, high) in zip(params, delta, BOUNDS)]
             trial_cost = sum(r * r for r in _residuals(points, trial))
             if trial_cost < cost:
                 params, cost, lam, improved = trial, trial_cost, max(lam / 10.0, 1e-9), True
@@ -125,3 +130,24 @@ def fit(points, iterations=60):
         residuals.append(angular_distance(p, t, pan, tilt))
     params[0] = wrap180(params[0])
     return tuple(params), residuals
+
+
+def worst_points(points, count=3):
+    """The points whose removal leaves the others fitting best, worst first, each with its distance from that fit.
+
+    A point's residual in a fit that includes it understates its error, since the fit leans towards it, and a
+    lens the pinhole model lacks spreads error over every point. A fit of the others still leans towards any
+    other bad point among them, so the ranking is by how well the others agree once a point is left out.
+    """
+    pairs = [(p["x"], p["y"], p["pan"], p["tilt"]) for p in points]
+    if len(pairs) < 4:
+        _params, errors = fit(pairs)
+        order = sorted(range(len(pairs)), key=lambda i: -errors[i])
+    else:
+        errors, spread = [], []
+        for i, (x, y, pan, tilt) in enumerate(pairs):
+            params, residuals = fit(pairs[:i] + pairs[i + 1:])
+            errors.append(angular_distance(pan, tilt, *project(x, y, params)))
+            spread.append(sum(r * r for r in residuals))
+        order = sorted(range(len(pairs)), key=lambda i: (spread[i], -errors[i]))
+    return ", ".join("point %d (%.2f degrees off)" % (i, errors[i]) for i in order[:count])
