@@ -28,7 +28,20 @@ def far_pixels(truths, count=5):
     chosen = [min(far, key=lambda p: (p[0] + 1.0) ** 2 + (p[1] - 1.0) ** 2)]
     while len(chosen) < count:
         chosen.append(max(far, key=lambda p: min((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 for q in chosen)))
+    if count >= 3 and _on_one_line(chosen):
+        # Where only a row of pixels sees far (the horizon), a set on one line would not solve the head: the
+        # last point becomes the deepest pixel off that line.
+        off = [p for p in truths if not _on_one_line(chosen[:-1] + [(p["x"], p["y"])])]
+        assert off, "every pixel of the head lies on one line"
+        deepest = max(off, key=lambda p: float("inf") if p["depth"] is None else p["depth"])
+        chosen[-1] = (deepest["x"], deepest["y"])
     return chosen
+
+
+def _on_one_line(pixels):
+    x0, y0 = pixels[0]
+    return all(abs((x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)) < 1e-9
+               for x1, y1 in pixels[1:] for x2, y2 in pixels[1:])
 
 
 def check_pixels(twin, host, camera, count=3):
