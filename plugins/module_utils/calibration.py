@@ -45,6 +45,7 @@ POINT_SPEC = dict(
     y=dict(type="float", required=True),
     pan=dict(type="float", required=True),
     tilt=dict(type="float", required=True),
+    score=dict(type="float"),  # calibration_capture's confidence; ignored
 )
 
 

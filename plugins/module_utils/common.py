@@ -128,12 +128,18 @@ def check_connection(params):
                               "ptz_use_https=true, or allow_basic_over_http=true to accept that")
 
 
-def missing_libraries():
-    """(library, traceback) of the first missing runtime dependency, or None."""
+def missing_libraries(logic=None):
+    """(library, traceback) of the first missing runtime dependency, or None.
+
+    A task's logic may need more (its LIBRARIES: (name, present, traceback) triples), imported by it alone.
+    """
     if not HAS_REQUESTS:
         return "requests", REQUESTS_IMPORT_ERROR
     if not HAS_XMLTODICT:
         return "xmltodict", XMLTODICT_IMPORT_ERROR
+    for name, present, error in getattr(logic, "LIBRARIES", ()):
+        if not present:
+            return name, error
     return None
 
 
@@ -265,7 +271,7 @@ def argument_spec(task_spec):
 def run_module(logic):
     """main() of a module: the task's logic behind AnsibleModule's validation, check mode and no_log."""
     module = AnsibleModule(argument_spec=argument_spec(logic.ARGUMENT_SPEC), supports_check_mode=True)
-    missing = missing_libraries()
+    missing = missing_libraries(logic)
     if missing:
         module.fail_json(msg=missing_required_lib(missing[0]), exception=missing[1])
     result = execute(logic, module.params, module.check_mode)

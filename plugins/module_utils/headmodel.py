@@ -132,8 +132,9 @@ def fit(points, iterations=60):
     return tuple(params), residuals
 
 
-def worst_points(points, count=3):
-    """The points whose removal leaves the others fitting best, worst first, each with its distance from that fit.
+def worst_points_ranked(points):
+    """[(index, degrees)] of the points, worst first: first those whose removal leaves the others fitting best,
+    each with its distance from the fit of the others (from the fit of all, for fewer than four points).
 
     A point's residual in a fit that includes it understates its error, since the fit leans towards it, and a
     lens the pinhole model lacks spreads error over every point. A fit of the others still leans towards any
@@ -150,4 +151,9 @@ def worst_points(points, count=3):
             errors.append(angular_distance(pan, tilt, *project(x, y, params)))
             spread.append(sum(r * r for r in residuals))
         order = sorted(range(len(pairs)), key=lambda i: (spread[i], -errors[i]))
-    return ", ".join("point %d (%.2f degrees off)" % (i, errors[i]) for i in order[:count])
+    return [(i, errors[i]) for i in order]
+
+
+def worst_points(points, count=3):
+    """The `count` worst points as text: "point 1 (1.88 degrees off), ..."."""
+    return ", ".join("point %d (%.2f degrees off)" % ranked for ranked in worst_points_ranked(points)[:count])

@@ -43,7 +43,8 @@ options:
       points:
         description:
           - Calibration points of the head; at least O(min_points), spread over the image (not on one line).
-          - M(vapix.q6000.calibration_facts) and the playbook C(vapix.q6000.capture_calibration) help measure them.
+          - M(vapix.q6000.calibration_capture) measures them from images; M(vapix.q6000.calibration_facts) and the
+            playbook C(vapix.q6000.capture_calibration) help an operator measure them.
         type: list
         elements: dict
         required: true
@@ -64,6 +65,11 @@ options:
             description: Tilt of the PTZ, in degrees, when it looks at that pixel.
             type: float
             required: true
+          score:
+            description:
+              - How sure M(vapix.q6000.calibration_capture) was of the point (0 to 1). Accepted so that captured
+                point sets apply as they are; ignored.
+            type: float
   recalibrate:
     description:
       - V(when_uncalibrated) calibrates only the heads the device reports as not calibrated.

@@ -57,7 +57,7 @@ class VapixAction(ActionBase):
                 and self._connection.transport == "local"
                 and not self._task.async_val
                 and not self._play_context.become
-                and missing_libraries() is None)
+                and missing_libraries(self.LOGIC) is None)
 
     def run(self, tmp=None, task_vars=None):
         super().run(tmp, task_vars)

@@ -1,0 +1,406 @@
+# -*- coding: utf-8 -*-
+# Copyright: vapix.q6000 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""calibration_capture: point sets measured from images, with no operator aiming the PTZ.
+
+For each target pixel of a head, the PTZ is sent near where that pixel looks; the head's patch around the
+pixel is found in the PTZ's picture (vision.locate) and the PTZ centres on it with its own `center=` (or
+`areazoom=`, which zooms by a known factor), so no table of the PTZ's field of view is needed. When the
+patch sits at the picture's centre, at a zoom where the PTZ sees finer than the head, the PTZ's position is
+the point. The first point of a unit is found by a search over pan; later ones start from a fit of the
+points found so far (headmodel), so most points take two or three moves.
+
+Nothing is saved and no calibration session is opened; the PTZ is put back where it was, zoom included, on
+every way out. If someone else moves the PTZ meanwhile (a guard tour, an operator), the run stops.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, check_number, reporting
+from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import fit, project, worst_points_ranked, wrap180
+from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
+    SAME,
+    connect,
+    limits,
+    move,
+    position,
+    put_back,
+    settled_position,
+)
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import VapixError
+from ansible_collections.vapix.q6000.plugins.module_utils import vision
+
+LIBRARIES = (("opencv-python-headless and numpy", vision.HAS_VISION, vision.VISION_IMPORT_ERROR),)
+HEADS = (1, 2, 3, 4)
+ARGUMENT_SPEC = dict(
+    cameras=dict(type="list", elements="int", default=list(HEADS)),
+    targets=dict(type="list", elements="dict", options=dict(
+        camera=dict(type="int", required=True),
+        x=dict(type="float", required=True),
+        y=dict(type="float", required=True),
+    )),
+    points=dict(type="int", default=5),
+    fit_budget=dict(type="float", default=0.5),
+    resolution=dict(type="str", default="1920x1080"),
+    ptz_resolution=dict(type="str", default="1280x720"),
+)
+
+MIN_POINTS = 4  # a head with fewer usable points fails: Axis recommends at least four
+NOMINAL = (0.0, 20.0, 0.0, 110.0, 0.0)  # a Q6000-E head as headmodel knows it before any point
+SEARCH_STEP = 45.0  # degrees of pan between the views of the first point's search (the PTZ sees about 60 wide)
+FINE_SCALE = 3.5  # PTZ pixels per head pixel at which a point is taken: the PTZ sees finer than the head
+CENTRED = 0.6  # PTZ pixels from the picture's centre within which the target is centred
+CORRECTABLE = 25.0  # PTZ pixels within which the rest is turned into degrees instead of another move
+SPARE = 2  # points captured beyond those asked, so that the ones that fit worst can be left out
+MAX_MOVES = 4  # per point, after the approach (one move, or a search for the first point)
+SUBPIXEL = 10  # center= in tenths of a pixel (imagewidth and imageheight scaled alike)
+OVERLAY_WAIT = 1.1  # seconds between a head's two pictures, so that a burned-in clock shows as a change
+
+
+class PtzMovedError(VapixError):
+    """Someone else moved the PTZ while the capture used it."""
+
+
+class CaptureError(VapixError):
+    """A head for which too few targets could be matched with confidence."""
+
+
+def _size(name, text):
+    match = re.fullmatch(r"([1-9][0-9]{1,4})x([1-9][0-9]{1,4})", text or "")
+    if not match:
+        raise ValidationError("%s: %r is not WIDTHxHEIGHT (for instance 1920x1080)" % (name, text))
+    return int(match.group(1)), int(match.group(2))
+
+
+def validate(params):
+    if not (params.get("remote_username") and params.get("remote_password")):
+        raise ValidationError("remote_username and remote_password are needed: they are the PTZ's account")
+    cameras = params["cameras"]
+    if not cameras:
+        raise ValidationError("cameras: give at least one head (1..4)")
+    for camera in cameras:
+        if camera not in HEADS:
+            raise ValidationError("cameras: %s is not a head of the Q6000-E (1..4)" % camera)
+    if len(set(cameras)) != len(cameras):
+        raise ValidationError("cameras: a head is given twice (%s)" % cameras)
+    check_number("points", params["points"], MIN_POINTS, 12)
+    check_number("fit_budget", params["fit_budget"], 0.02, 5.0)
+    _size("resolution", params["resolution"])
+    _size("ptz_resolution", params["ptz_resolution"])
+    for i, target in enumerate(params.get("targets") or []):
+        where = "targets[%d]" % i
+        if target["camera"] not in cameras:
+            raise ValidationError("%s.camera: %s is not among cameras %s" % (where, target["camera"], cameras))
+        check_number(where + ".x", target["x"], -0.95, 0.95)
+        check_number(where + ".y", target["y"], -0.95, 0.95)
+
+
+class Servo:
+    """The PTZ as the capture drives it: every move and picture counted, and a check that nobody else moves it."""
+
+    def __init__(self, ptz, size):
+        self.ptz = ptz
+        self.width, self.height = size
+        self.moves = self.snapshots = 0
+        self.where = settled_position(ptz)
+
+    def _still(self):
+        now = position(self.ptz)
+        if not _same(now, self.where):
+            raise PtzMovedError("the PTZ was moved by someone else (from pan %.2f, tilt %.2f, zoom %d to pan %.2f, "
+                                "tilt %.2f, zoom %d) while the capture used it; stopped (a guard tour or an "
+                                "operator: stop it and run again)" % (self.where + now), cgi="com/ptz.cgi",
+                                host=self.ptz.host)
+
+    def go(self, pan, tilt, zoom):
+        self._still()
+        self.where = move(self.ptz, pan, tilt, zoom, before=self.where)
+        self.moves += 1
+        if abs(wrap180(self.where[0] - pan)) > 0.1 or abs(self.where[1] - tilt) > 0.1:
+            raise PtzMovedError("the PTZ came to rest at pan %.2f, tilt %.2f, not at pan %.2f, tilt %.2f where it "
+                                "was sent (someone else moves it, or the target is beyond its limits); stopped"
+                                % (self.where[0], self.where[1], pan, tilt), cgi="com/ptz.cgi", host=self.ptz.host)
+
+    def click(self, u, v, zoom_factor=None):
+        """Centre the PTZ on pixel (u, v) of its picture (OpenCV coordinates), zooming by `zoom_factor`."""
+        self._still()
+        at = "%d,%d" % (round((u + 0.5) * SUBPIXEL), round((v + 0.5) * SUBPIXEL))
+        args = {"imagewidth": str(self.width * SUBPIXEL), "imageheight": str(self.height * SUBPIXEL)}
+        if zoom_factor is None:
+            args["center"] = at
+        else:
+            args["areazoom"] = "%s,%d" % (at, round(zoom_factor * 100))
+        before, commanded = self.where, time.monotonic()
+        self.ptz.ptz(args, write=True)
+        self.where = settled_position(self.ptz, before=before, commanded=commanded)
+        self.moves += 1
+
+    def picture(self):
+        self._still()
+        image = vision.decode(self.ptz.snapshot({"resolution": "%dx%d" % (self.width, self.height)}))
+        self.snapshots += 1
+        self._still()
+        return image
+
+
+def _same(a, b):
+    return abs(wrap180(a[0] - b[0])) < SAME and abs(a[1] - b[1]) < SAME and abs(a[2] - b[2]) < 1
+
+
+class Knowledge:
+    """What the points found so far teach: each head's fit, the mount's pan offset, the zoom that works."""
+
+    def __init__(self):
+        self.points = {}
+        self.mount = None
+        self.steps = []
+
+    @property
+    def step(self):
+        """The PTZ's degrees per pixel of its picture at the wide end, from the moves seen so far (median)."""
+        if not self.steps:
+            return None
+        return sorted(self.steps)[len(self.steps) // 2]
+
+    def learn_step(self, before, after, offset):
+        """A click `offset` pixels from the centre of the wide picture turned the PTZ from `before` to `after`."""
+        pixels = math.hypot(*offset)
+        if pixels >= 20.0:
+            tilt = math.radians((before[1] + after[1]) / 2.0)
+            turned = math.hypot(wrap180(after[0] - before[0]) * math.cos(tilt), after[1] - before[1])
+            self.steps.append(turned / pixels)
+
+    def learn(self, camera, point):
+        self.points.setdefault(camera, []).append(point)
+        if self.mount is None:
+            nominal_pan = project(point["x"], point["y"], _nominal(camera, 0.0))[0]
+            self.mount = wrap180(point["pan"] - nominal_pan)
+
+    def forget(self, camera, point):
+        self.points[camera].remove(point)
+
+    def guess(self, camera, x, y):
+        """(pan, tilt, sure): where pixel (x, y) probably looks, or None before any point."""
+        points = self.points.get(camera, [])
+        if len(points) >= MIN_POINTS:
+            params, _residuals = fit([(p["x"], p["y"], p["pan"], p["tilt"]) for p in points])
+            return project(x, y, params) + (True,)
+        if points:
+            shift = math.degrees(math.atan2(
+                sum(math.sin(math.radians(p["pan"] - project(p["x"], p["y"], _nominal(camera, 0.0))[0]))
+                    for p in points),
+                sum(math.cos(math.radians(p["pan"] - project(p["x"], p["y"], _nominal(camera, 0.0))[0]))
+                    for p in points)))
+            return project(x, y, _nominal(camera, shift)) + (False,)
+        if self.mount is not None:
+            return project(x, y, _nominal(camera, self.mount)) + (False,)
+        return None
+
+
+def _nominal(camera, mount):
+    return (wrap180(90.0 * (camera - 1) + mount),) + NOMINAL[1:]
+
+
+class Capture:
+    """One unit's capture: the heads' pictures, the PTZ, and what was learnt and refused on the way."""
+
+    def __init__(self, client, servo, bounds, params):
+        self.client, self.servo, self.bounds = client, servo, bounds
+        self.size = _size("resolution", params["resolution"])
+        self.radius_coarse = max(24, int(round(0.104 * self.size[0])))
+        self.radius_fine = max(16, int(round(0.052 * self.size[0])))
+        self.knowledge = Knowledge()
+        self.refused = []
+        self.heads = {}
+
+    # -- the heads' pictures ----------------------------------------------------------------------------------
+
+    def head_pictures(self, cameras):
+        """Two pictures of each head a moment apart: what changed between them (a clock) is never matched."""
+        resolution = "%dx%d" % self.size
+        first, taken = {}, time.monotonic()
+        for camera in cameras:
+            first[camera] = self.client.snapshot({"camera": str(camera), "resolution": resolution})
+        time.sleep(max(0.0, OVERLAY_WAIT - (time.monotonic() - taken)))
+        for camera in cameras:
+            jpeg = self.client.snapshot({"camera": str(camera), "resolution": resolution})
+            image, grey = vision.decode(jpeg), vision.is_grey(jpeg)
+            mask = vision.changed_mask(vision.decode(first[camera]), image)
+            self.heads[camera] = (vision.HeadPicture(image, mask), grey)
+
+    def targets(self, camera, count):
+        head, grey = self.heads[camera]
+        picked = vision.pick_targets(head, count, self.radius_fine, spread=0.25)
+        if len(picked) < MIN_POINTS:
+            why = ("the picture is grey and flat (night mode, IR?)" if grey else
+                   "too little distinct detail (sky, fog, plain walls, a repetitive facade?)")
+            raise CaptureError("camera %s: only %d target(s) with enough detail in the head's picture: %s. Nothing "
+                               "was captured; capture in daylight or give targets" % (camera, len(picked), why),
+                               cgi="jpg/image.cgi", host=self.client.host)
+        return picked
+
+    # -- one point --------------------------------------------------------------------------------------------
+
+    def _centre_offset(self, match):
+        return match.u - (self.servo.width / 2.0 - 0.5), match.v - (self.servo.height / 2.0 - 0.5)
+
+    def _wide(self, head, x, y, pan, tilt):
+        self.servo.go(pan, tilt, self.bounds["MinZoom"])
+        return vision.locate(head, x, y, self.servo.picture(), self.radius_coarse)
+
+    def _search(self, head, camera, x, y):
+        """The first point of a unit: the mount's pan offset is unknown, so look around at the pixel's tilt."""
+        tilt = project(x, y, _nominal(camera, 0.0))[1]
+        reasons = []
+        for step in range(int(round(360.0 / SEARCH_STEP))):
+            try:
+                return self._wide(head, x, y, wrap180(step * SEARCH_STEP), tilt)
+            except vision.TargetError as exc:
+                reasons.append(str(exc))
+        raise vision.TargetError("not found in a search over pan (%s)" % reasons[-1])
+
+    def _approach(self, head, camera, x, y):
+        """A match of the target in a PTZ picture taken near it, at whatever zoom got there first."""
+        guess = self.knowledge.guess(camera, x, y)
+        if guess is None:
+            return self._search(head, camera, x, y)
+        pan, tilt, _sure = guess
+        try:
+            return self._wide(head, x, y, pan, tilt)
+        except vision.TargetError:
+            return self._search(head, camera, x, y)
+
+    def point(self, camera, x, y):
+        """Servo the PTZ onto head pixel (x, y); the point {x, y, pan, tilt, score} (TargetError if it cannot)."""
+        head = self.heads[camera][0]
+        match = self._approach(head, camera, x, y)
+        start = self.servo.moves
+        size = (self.servo.width, self.servo.height)
+        factor = 1.0
+        if match.scale < FINE_SCALE / 1.5:
+            factor = min(30.0, max(1.0, FINE_SCALE / match.scale))
+            expected = vision.recentred(match.mapping, match.u, match.v, *size, factor=factor)
+            wide, offset = self.servo.where, self._centre_offset(match)
+            self.servo.click(match.u, match.v, factor)
+            self.knowledge.learn_step(wide, self.servo.where, offset)
+            match = vision.follow(head, x, y, self.servo.picture(), self.radius_fine, expected)
+        while True:
+            du, dv = self._centre_offset(match)
+            if math.hypot(du, dv) <= CENTRED:
+                break
+            step = self.knowledge.step
+            if step is not None and math.hypot(du, dv) <= CORRECTABLE:
+                # A few pixels off: the PTZ's own degrees per pixel (learnt from its moves) say where it looks.
+                pan, tilt = self.servo.where[0], self.servo.where[1]
+                degrees = step / factor
+                return self._point(x, y, pan + du * degrees / max(0.1, math.cos(math.radians(tilt))),
+                                   tilt - dv * degrees, match)
+            if self.servo.moves - start >= MAX_MOVES:
+                raise vision.TargetError("not centred after %d moves (%.1f pixels off)"
+                                         % (MAX_MOVES, math.hypot(du, dv)))
+            expected = vision.recentred(match.mapping, match.u, match.v, *size)
+            self.servo.click(match.u, match.v)
+            match = vision.follow(head, x, y, self.servo.picture(), self.radius_fine, expected)
+        return self._point(x, y, self.servo.where[0], self.servo.where[1], match)
+
+    @staticmethod
+    def _point(x, y, pan, tilt, match):
+        return {"x": x, "y": y, "pan": round(wrap180(pan), 4), "tilt": round(tilt, 4),
+                "score": round(max(0.0, match.correlation), 3)}
+
+    # -- one head ---------------------------------------------------------------------------------------------
+
+    def head(self, camera, count, budget, given=None):
+        """`count` points of a head (all `given` pixels, if given) that agree with the fit of the others within
+        `budget` degrees. A few spare points are captured, so that those that fit worst can be left out; a point
+        beyond the budget (near content, whose parallax bends the mapping) is refused and replaced."""
+        pixels = iter(given if given else self.targets(camera, count * 3))
+        want, spare = (len(given), 0) if given else (count, SPARE)
+        points, exhausted = [], False
+        while True:
+            while not exhausted and len(points) < want + spare:
+                pixel = next(pixels, None)
+                if pixel is None:
+                    exhausted = True
+                    break
+                try:
+                    point = self.point(camera, *pixel)
+                except vision.TargetError as exc:
+                    self._refuse(camera, pixel, str(exc))
+                    continue
+                points.append(point)
+                self.knowledge.learn(camera, point)
+            if len(points) < MIN_POINTS:
+                raise self._failure(camera, points, "only %d of the targets could be captured with confidence"
+                                    % len(points))
+            index, error = worst_points_ranked(points)[0]
+            if error > budget:
+                if len(points) == MIN_POINTS and exhausted:
+                    raise self._failure(camera, points, "the points captured disagree with each other's fit by up "
+                                        "to %.2f degrees (fit_budget %s)" % (error, budget))
+                self._refuse(camera, (points[index]["x"], points[index]["y"]),
+                             "%.2f degrees from the fit of the other points (near content, whose parallax bends "
+                             "the mapping?)" % error)
+            elif len(points) > want:
+                spare = 0
+            else:
+                return points
+            self.knowledge.forget(camera, points.pop(index))
+
+    def _refuse(self, camera, pixel, reason):
+        self.refused.append({"camera": camera, "x": pixel[0], "y": pixel[1], "reason": reason})
+
+    def _failure(self, camera, points, what):
+        reasons = "; ".join("x %s, y %s: %s" % (r["x"], r["y"], r["reason"])
+                            for r in self.refused if r["camera"] == camera)
+        return CaptureError("camera %s: %s (%s). No point set was written" % (camera, what, reasons or "no other target to try"),
+                            cgi="com/ptz.cgi", host=self.servo.ptz.host)
+
+
+def _as_dict(where):
+    return {"pan": where[0], "tilt": where[1], "zoom": where[2]}
+
+
+def run(client, params, check_mode):
+    cameras = params["cameras"]
+    given = {}
+    for target in params.get("targets") or []:
+        given.setdefault(target["camera"], []).append((target["x"], target["y"]))
+    result = {"changed": False, "heads": [], "refused": []}
+    with connect(client, params) as ptz:
+        bounds = limits(ptz, "MinZoom", "MaxZoom")
+        servo = Servo(ptz, _size("ptz_resolution", params["ptz_resolution"]))
+        home = servo.where
+        capture = Capture(client, servo, bounds, params)
+        with reporting(result):
+            capture.head_pictures(cameras)
+            if check_mode:
+                result["targets"] = [{"camera": camera, "pixels": [
+                    {"x": x, "y": y} for x, y in (given.get(camera) or capture.targets(camera, params["points"]))]}
+                    for camera in cameras]
+                return result
+            try:
+                for camera in cameras:
+                    points = capture.head(camera, params["points"], params["fit_budget"], given.get(camera))
+                    result["heads"].append({"camera": camera, "points": points})
+                    result["refused"] = capture.refused
+            except BaseException:
+                result["heads"] = []
+                raise
+            finally:
+                result.update(refused=capture.refused, moves=servo.moves, snapshots=servo.snapshots)
+                _put_back(ptz, home, result)
+        points = sum(len(h["points"]) for h in result["heads"])
+        result["moves_per_point"] = round(servo.moves / points, 2) if points else None
+    return result
+
+
+def _put_back(ptz, home, result):
+    """The PTZ back where it was, zoom included; the position it rests at goes into the result."""
+    moved_from = position(ptz)
+    put_back(ptz, home)
+    result["ptz"] = _as_dict(settled_position(ptz, before=moved_from, commanded=time.monotonic()))

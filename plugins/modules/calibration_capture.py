@@ -1,0 +1,178 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: vapix.q6000 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: calibration_capture
+short_description: Measure calibration point sets of an AXIS Q6000-E from images, with no operator
+version_added: 0.3.0
+description:
+  - For each head asked, picks well-textured, well-spread target pixels in the head's snapshot (or takes
+    O(targets)), finds each target's patch in the PTZ's picture and lets the PTZ centre on it with its own
+    C(center=) and C(areazoom=) (C(com/ptz.cgi) on the PTZ), so no table of the PTZ's field of view is needed.
+    When the patch sits at the centre of the PTZ's picture, at a zoom where the PTZ sees finer than the head,
+    the PTZ's position is the point.
+  - Returns point sets that M(vapix.q6000.remote_calibration) takes as they are; it saves nothing itself and
+    opens no calibration session.
+  - The mapping between a head's patch and the PTZ's picture is a local homography (rotation, scale and skew
+    differ over a wide head tilted down), found from SIFT features and refined by ECC and normalized
+    cross-correlation, which ignore the gain and contrast differences between the two cameras.
+  - Targets that cannot be matched with confidence are refused with the reason (too little detail, a
+    repetitive pattern, a patch that does not correlate), and so are points farther than O(fit_budget) from a
+    fit of the head's other points (near content, whose parallax bends the mapping); others are picked
+    instead. The burned-in date and time of the head's pictures is found as what changes between two pictures
+    a second apart, and never matched.
+  - The first point of a unit is found by a search over pan (no knowledge of the mount's offset is needed);
+    later points and heads start from what the earlier ones taught.
+  - If someone else moves the PTZ meanwhile (a guard tour, an operator), the run stops and says so. On every
+    way out the PTZ is put back where it was, zoom included.
+  - Needs numpy and opencv-python-headless where the task runs (the controller); the other modules of the
+    collection do not.
+author:
+  - vapix.q6000 maintainers (@vapix)
+requirements:
+  - numpy
+  - opencv-python-headless
+options:
+  cameras:
+    description: The heads to capture points for.
+    type: list
+    elements: int
+    default: [1, 2, 3, 4]
+  targets:
+    description:
+      - Target pixels to capture instead of picking them; each head in O(cameras) that has targets here gets
+        exactly these (those refused are left out, and the head fails with fewer than four).
+    type: list
+    elements: dict
+    suboptions:
+      camera:
+        description: The head, one of O(cameras).
+        type: int
+        required: true
+      x:
+        description: Normalized horizontal coordinate, -0.95 (left) to 0.95 (right).
+        type: float
+        required: true
+      y:
+        description: Normalized vertical coordinate, -0.95 (bottom) to 0.95 (top).
+        type: float
+        required: true
+  points:
+    description: Points per head when the module picks the targets (4 to 12).
+    type: int
+    default: 5
+  fit_budget:
+    description:
+      - Degrees a point may be from a fit of the head's other points; a point farther away is refused and
+        replaced. The device itself refuses a set whose worst point is about half a degree off its fit.
+    type: float
+    default: 0.5
+  resolution:
+    description: Resolution of the heads' snapshots, one of the Q6000-E's C(Properties.Image.Resolution).
+    type: str
+    default: 1920x1080
+  ptz_resolution:
+    description: Resolution of the PTZ's snapshots, one of the PTZ's C(Properties.Image.Resolution).
+    type: str
+    default: 1280x720
+extends_documentation_fragment:
+  - vapix.q6000.vapix
+  - vapix.q6000.vapix.action_group
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Check mode takes the heads' snapshots and returns the targets it would capture; the PTZ does not move.
+  diff_mode:
+    support: none
+  platform:
+    platforms: AXIS Q6000-E, AXIS Q60-E
+notes:
+  - C(center=) is sent in tenths of a pixel (C(imagewidth) and C(imageheight) ten times the picture's size), so
+    that the PTZ centres to a fraction of a pixel.
+  - Never reports a change; the PTZ is back where it was when the task ends.
+seealso:
+  - module: vapix.q6000.remote_calibration
+  - module: vapix.q6000.remote_ptz
+"""
+
+EXAMPLES = r"""
+- name: Capture every head's points from images and calibrate with them
+  hosts: q6000
+  connection: local
+  gather_facts: false
+  module_defaults:
+    group/vapix.q6000.vapix:
+      hostname: "{{ ansible_host }}"
+      use_https: true
+      username: "{{ q6000_username }}"
+      password: "{{ q6000_password }}"
+      ptz_hostname: "{{ q6000_ptz_hostname }}"
+      remote_username: "{{ q6000_remote_username }}"
+      remote_password: "{{ q6000_remote_password }}"
+  tasks:
+    - name: Capture
+      vapix.q6000.calibration_capture:
+      register: captured
+
+    - name: Calibrate from the captured points
+      vapix.q6000.remote_calibration:
+        heads: "{{ captured.heads }}"
+        recalibrate: always
+"""
+
+RETURN = r"""
+heads:
+  description: Per head, the points captured, as M(vapix.q6000.remote_calibration) takes them.
+  returned: success, not in check mode
+  type: list
+  elements: dict
+  sample:
+    - camera: 1
+      points:
+        - {x: 0.46, y: 0.315, pan: 27.1834, tilt: 3.0121, score: 0.985}
+targets:
+  description: In check mode, per head, the pixels that would be captured.
+  returned: check mode
+  type: list
+  elements: dict
+  sample: [{camera: 1, pixels: [{x: 0.46, y: 0.315}]}]
+refused:
+  description: Targets left out, each with its head, pixel and reason.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{camera: 1, x: -0.345, y: -0.105, reason: "a repetitive pattern: ..."}]
+moves:
+  description: PTZ moves made.
+  returned: when the PTZ was used
+  type: int
+snapshots:
+  description: PTZ snapshots taken.
+  returned: when the PTZ was used
+  type: int
+moves_per_point:
+  description: PTZ moves per point captured.
+  returned: success, not in check mode
+  type: float
+ptz:
+  description: Where the PTZ rests after it was put back.
+  returned: when the PTZ was used
+  type: dict
+  sample: {pan: 0.0, tilt: 0.0, zoom: 1.0}
+"""
+
+from ansible_collections.vapix.q6000.plugins.module_utils import capture
+from ansible_collections.vapix.q6000.plugins.module_utils.common import run_module
+
+
+def main():
+    run_module(capture)
+
+
+if __name__ == "__main__":
+    main()
