@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: calibration_capture
 short_description: Measure calibration point sets of an AXIS Q6000-E from images, with no operator
-version_added: 0.3.0
+version_added: 0.2.0
 description:
   - For each head asked, picks well-textured, well-spread target pixels in the head's snapshot (or takes
     O(targets)), finds each target's patch in the PTZ's picture and lets the PTZ centre on it with its own

@@ -103,8 +103,8 @@ def test_given_targets_are_the_ones_captured(twin, unit, workdir):
     assert run.rc == 0, run.output[-3000:]
     [head] = run.result("capture", unit)["heads"]
     refused = {(r["x"], r["y"]) for r in run.result("capture", unit)["refused"]}
-    assert [(p["x"], p["y"]) for p in head["points"]] == [(p["x"], p["y"]) for p in pixels
-                                                           if (p["x"], p["y"]) not in refused]
+    kept = [(p["x"], p["y"]) for p in pixels if (p["x"], p["y"]) not in refused]
+    assert [(p["x"], p["y"]) for p in head["points"]] == kept
 
 
 def test_night_pictures_are_refused_and_nothing_moves(ansible, twin, unit):
