@@ -63,5 +63,5 @@ def test_builder_context_installs_the_collection_and_its_dependencies(tarball, t
     assert found.returncode == 0, found.stderr
     needs = yaml.safe_load(found.stdout)
     python = {re.split(r"[<>=!~ ;#]", line, maxsplit=1)[0] for line in needs["python"]}
-    assert {"requests", "xmltodict"} <= python, needs
+    assert {"requests", "xmltodict", "numpy", "opencv-python-headless"} <= python, needs
     assert any(line.startswith("ca-certificates") for line in needs["system"]), needs

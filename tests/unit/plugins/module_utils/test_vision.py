@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+"""The image matching's own rules: the pixel convention, what is never matched, how targets are picked, and
+that a head patch is found again in a picture that is a known warp of it. (Against the twin's pictures and
+its truth: tests/integration/test_calibration_capture.py and `make bench`.)"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+np = pytest.importorskip("numpy")
+
+# pylint: disable=wrong-import-position
+from ansible_collections.vapix.q6000.plugins.module_utils import vision  # noqa: E402
+
+
+def texture(width=960, height=540, seed=3):
+    """Random blobs at several scales: detail everywhere, nothing repeated."""
+    rng = np.random.default_rng(seed)
+    image = np.zeros((height, width), np.float32)
+    for size in (3, 7, 17, 41):
+        noise = rng.random((height // size + 2, width // size + 2)).astype(np.float32)
+        image += cv2.resize(noise, (width, height), interpolation=cv2.INTER_CUBIC) * size
+    image = (image - image.min()) / (image.max() - image.min()) * 230 + 10
+    return image.astype(np.uint8)
+
+
+@pytest.mark.parametrize("x, y, width, height, u, v", [
+    (-1.0, 1.0, 1920, 1080, -0.5, -0.5), (0.0, 0.0, 1920, 1080, 959.5, 539.5), (1.0, -1.0, 640, 360, 639.5, 359.5)])
+def test_normalized_and_opencv_pixels_follow_the_edge_convention(x, y, width, height, u, v):
+    assert vision.to_pixel(x, y, width, height) == pytest.approx((u, v))
+    assert vision.to_normal(u, v, width, height) == pytest.approx((x, y))
+
+
+def test_what_changes_between_two_pictures_is_masked():
+    first = texture()
+    second = first.copy()
+    cv2.putText(second, "12:00:01", (20, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 255, 2)
+    mask = vision.changed_mask(first, second)
+    assert mask[30, 60] == 255
+    assert mask[400, 800] == 0
+
+
+def test_targets_keep_clear_of_the_mask_and_of_each_other():
+    image = texture()
+    mask = np.zeros_like(image)
+    mask[:120, :320] = 255
+    head = vision.HeadPicture(image, mask)
+    picked = vision.pick_targets(head, 6, 90, spread=0.3)
+    assert len(picked) == 6
+    for x, y in picked:
+        u, v = vision.to_pixel(x, y, head.width, head.height)
+        assert not head.excluded_at(u, v, 90)
+    for i, (x, y) in enumerate(picked):
+        assert all(math.hypot(x - a, y - b) >= 0.3 for a, b in picked[:i])
+
+
+def test_a_flat_picture_has_no_targets():
+    head = vision.HeadPicture(np.full((540, 960), 128, np.uint8))
+    assert vision.pick_targets(head, 5, 50, spread=0.3) == []
+
+
+def test_a_patch_is_found_again_in_a_rotated_scaled_view():
+    image = texture()
+    head = vision.HeadPicture(image)
+    # The "PTZ" sees the head's picture rotated by 20 degrees and scaled by 1.4 about a point.
+    rotation = cv2.getRotationMatrix2D((480.0, 270.0), 20.0, 1.4)
+    mapping = np.vstack([rotation, [0, 0, 1]])
+    ptz = cv2.warpPerspective(image, mapping, (960, 540), flags=cv2.INTER_LINEAR)
+    x, y = 0.1, -0.05
+    u, v = vision.to_pixel(x, y, head.width, head.height)
+    expected = cv2.perspectiveTransform(np.float32([[[u, v]]]), mapping)[0, 0]
+    match = vision.locate(head, x, y, ptz, 100)
+    assert math.hypot(match.u - expected[0], match.v - expected[1]) < 0.3
+    assert match.scale == pytest.approx(1.4, abs=0.02)
+    # From a rough guess of the mapping (a few pixels off), follow() lands on the same place.
+    rough = np.array([[1, 0, 6.0], [0, 1, -4.0], [0, 0, 1]]) @ mapping
+    followed = vision.follow(head, x, y, ptz, 60, rough)
+    assert math.hypot(followed.u - expected[0], followed.v - expected[1]) < 0.3
+
+
+def test_a_pattern_that_repeats_is_refused():
+    """A facade's windows: the patch correlates as well one period away as where it is."""
+    tile = texture(14, 14, seed=5)
+    image = np.tile(tile, (40, 70))[:540, :960]
+    head = vision.HeadPicture(image)
+    rough = np.array([[1, 0, -5.0], [0, 1, 0.0], [0, 0, 1]])
+    with pytest.raises(vision.TargetError, match="repetitive"):
+        vision.follow(head, 0.0, 0.0, image, 60, rough)
