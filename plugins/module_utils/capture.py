@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import time
 
 from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, check_number, reporting
@@ -31,7 +32,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
     put_back,
     settled_position,
 )
-from ansible_collections.vapix.q6000.plugins.module_utils.vapix import VapixError
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import UnexpectedAnswerError, VapixError
 from ansible_collections.vapix.q6000.plugins.module_utils import vision
 
 LIBRARIES = (("opencv-python-headless and numpy", vision.HAS_VISION, vision.VISION_IMPORT_ERROR),)
@@ -141,10 +142,18 @@ class Servo:
 
     def picture(self):
         self._still()
-        image = vision.decode(self.ptz.snapshot({"resolution": "%dx%d" % (self.width, self.height)}))
+        image = _decoded(self.ptz.snapshot({"resolution": "%dx%d" % (self.width, self.height)}), self.ptz.host)
         self.snapshots += 1
         self._still()
         return image
+
+
+def _decoded(jpeg, host):
+    """A snapshot as a grey image; one that does not decode is the device's fault, not the target's."""
+    try:
+        return vision.decode(jpeg)
+    except vision.TargetError as exc:
+        raise UnexpectedAnswerError(str(exc), cgi="jpg/image.cgi", host=host)
 
 
 def _same(a, b):
@@ -228,8 +237,13 @@ class Capture:
         time.sleep(max(0.0, OVERLAY_WAIT - (time.monotonic() - taken)))
         for camera in cameras:
             jpeg = self.client.snapshot({"camera": str(camera), "resolution": resolution})
-            image, grey = vision.decode(jpeg), vision.is_grey(jpeg)
-            mask = vision.changed_mask(vision.decode(first[camera]), image)
+            image, grey = _decoded(jpeg, self.client.host), vision.is_grey(jpeg)
+            earlier = _decoded(first[camera], self.client.host)
+            if earlier.shape != image.shape:
+                raise UnexpectedAnswerError("two snapshots of camera %s at %s came in different sizes (%s, %s)"
+                                            % (camera, resolution, earlier.shape[::-1], image.shape[::-1]),
+                                            cgi="jpg/image.cgi", host=self.client.host)
+            mask = vision.changed_mask(earlier, image)
             self.heads[camera] = (vision.HeadPicture(image, mask), grey)
 
     def targets(self, camera, count):
@@ -393,7 +407,14 @@ def run(client, params, check_mode):
                 raise
             finally:
                 result.update(refused=capture.refused, moves=servo.moves, snapshots=servo.snapshots)
-                _put_back(ptz, home, result)
+                failing = sys.exc_info()[1] is not None
+                try:
+                    _put_back(ptz, home, result)
+                except VapixError as exc:
+                    if not failing:
+                        raise
+                    # The failure that stopped the capture stays the task's message; this one goes beside it.
+                    result["put_back_error"] = str(exc)
         points = sum(len(h["points"]) for h in result["heads"])
         result["moves_per_point"] = round(servo.moves / points, 2) if points else None
     return result

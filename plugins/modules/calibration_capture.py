@@ -159,6 +159,10 @@ moves_per_point:
   description: PTZ moves per point captured.
   returned: success, not in check mode
   type: float
+put_back_error:
+  description: When the capture failed and putting the PTZ back failed too, why (the task's message is the first failure).
+  returned: when both happened
+  type: str
 ptz:
   description: Where the PTZ rests after it was put back.
   returned: when the PTZ was used

@@ -12,8 +12,9 @@ import statistics
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.integration.conftest import device, play
+from tests.integration.conftest import device, fresh_units, play
 
 PTZ_ACCOUNT = {"remote_username": "{{ q6000_remote_username }}", "remote_password": "{{ q6000_remote_password }}"}
 REDUCED = {"resolution": "1280x720", "ptz_resolution": "640x360"}
@@ -182,3 +183,53 @@ def test_the_image_libraries_are_imported_by_the_capture_alone():
     importers = sorted(path.relative_to(root).as_posix() for path in root.rglob("*.py")
                        if "import cv2" in path.read_text() or "import numpy" in path.read_text())
     assert importers == ["module_utils/vision.py"]
+
+
+# --- playbooks/capture_calibration.yml -e q6000_capture_method=image ----------------------------------------
+
+def test_the_playbook_captures_every_unit_from_images_writes_their_point_sets_and_calibrates(ansible, twin, workdir):
+    """Unattended over the units of the play: each unit's host_vars get its captured heads beside the heads it
+    had, and with q6000_capture_save the heads are calibrated from them."""
+    from tests.integration.conftest import PLAYBOOKS
+    from tests.sites import write_site
+
+    units = fresh_units(twin, 2)
+    directory = workdir / ("site-image-%s" % ansible.execution)
+    inventory = write_site(twin, directory, units[:1], cameras=(4,))
+    kept = yaml.safe_load((directory / "host_vars" / ("%s.yml" % units[0])).read_text())["q6000_calibration_heads"]
+    extra = {"q6000_capture_method": "image", "q6000_capture_cameras": [1, 2], "q6000_capture_save": True,
+             "q6000_capture_resolution": REDUCED["resolution"], "q6000_capture_ptz_resolution": REDUCED["ptz_resolution"]}
+    run = ansible(PLAYBOOKS / "capture_calibration.yml", inventory, limit=",".join(units), extra_vars=extra,
+                  timeout=1200)
+    assert run.rc == 0, run.output[-3000:]
+    for unit in units:
+        written = yaml.safe_load((directory / "host_vars" / unit / "q6000_calibration.yml").read_text())
+        heads = written["q6000_calibration_heads"]
+        assert [head["camera"] for head in heads] == ([1, 2, 4] if unit == units[0] else [1, 2])
+        for head in heads:
+            if head["camera"] in (1, 2):
+                errors = [error_of(twin, unit, dict(point, camera=head["camera"])) for point in head["points"]]
+                assert statistics.median(errors) < 0.15, errors
+        if unit == units[0]:
+            assert heads[-1] == kept[0]
+        assert twin.state(unit)["calibrated"] == {"1": True, "2": True, "3": False, "4": False}
+        assert twin.state(unit)["session"] is None
+    assert not any(twin.hosts[unit]["q6000_remote_password"] in run.output for unit in units)
+
+
+def test_the_playbook_in_image_mode_refuses_bad_cameras_before_any_request(twin, workdir):
+    from tests.integration.conftest import PLAYBOOKS, Runner
+    from tests.sites import write_site
+
+    [unit] = fresh_units(twin, 1)
+    inventory = write_site(twin, workdir / "site-image-bad", [])
+    before = twin.counters(unit)["cgi"]
+    run = Runner(workdir)(PLAYBOOKS / "capture_calibration.yml", inventory, limit=unit,
+                          extra_vars={"q6000_capture_method": "image", "q6000_capture_cameras": [1, 7]})
+    assert run.rc != 0
+    assert "q6000_capture_cameras=[1, 7]" in run.result("Check the heads to capture", unit)["msg"]
+    assert twin.counters(unit)["cgi"] == before
+    other = Runner(workdir)(PLAYBOOKS / "capture_calibration.yml", inventory, limit=unit,
+                            extra_vars={"q6000_capture_method": "joystick"})
+    assert other.rc != 0
+    assert "q6000_capture_method=\"joystick\"" in other.result("Check the capture method", "localhost")["msg"]
