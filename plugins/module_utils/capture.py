@@ -129,6 +129,7 @@ class Servo:
     def click(self, u, v, zoom_factor=None):
         """Centre the PTZ on pixel (u, v) of its picture (OpenCV coordinates), zooming by `zoom_factor`."""
         self._still()
+        u, v = min(max(u, -0.5), self.width - 0.5), min(max(v, -0.5), self.height - 0.5)
         at = "%d,%d" % (round((u + 0.5) * SUBPIXEL), round((v + 0.5) * SUBPIXEL))
         args = {"imagewidth": str(self.width * SUBPIXEL), "imageheight": str(self.height * SUBPIXEL)}
         if zoom_factor is None:

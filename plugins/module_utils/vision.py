@@ -259,6 +259,9 @@ def locate(head, x, y, ptz_image, radius, scale_hint=None):
     if correlation < MIN_CORRELATION:
         raise TargetError("the target's patch does not correlate with the PTZ's picture (%.2f)" % correlation)
     pu, pv = cv2.perspectiveTransform(np.float32([[[u, v]]]), mapping)[0, 0]
+    height, width = ptz_image.shape[:2]
+    if not (0 <= pu < width and 0 <= pv < height):
+        raise TargetError("the target is outside the PTZ's picture (its surroundings are in it)")
     scale = math.sqrt(abs(np.linalg.det(_jacobian(mapping, u, v))))
     return Match(float(pu), float(pv), scale, count, correlation, mapping)
 
