@@ -416,6 +416,11 @@ def run(client, params, check_mode):
                         raise
                     # The failure that stopped the capture stays the task's message; this one goes beside it.
                     result["put_back_error"] = str(exc)
+        short = ["camera %s: %d" % (h["camera"], len(h["points"])) for h in result["heads"]
+                 if not given.get(h["camera"]) and len(h["points"]) < params["points"]]
+        if short:
+            result["warnings"] = ["fewer points than the %d asked (%s): no other target could be matched with "
+                                  "confidence; see refused" % (params["points"], ", ".join(short))]
         points = sum(len(h["points"]) for h in result["heads"])
         result["moves_per_point"] = round(servo.moves / points, 2) if points else None
     return result

@@ -62,7 +62,9 @@ options:
         type: float
         required: true
   points:
-    description: Points per head when the module picks the targets (4 to 12).
+    description:
+      - Points per head when the module picks the targets (4 to 12).
+      - A head where no more targets can be matched with confidence gets fewer (never under four), with a warning.
     type: int
     default: 5
   fit_budget:

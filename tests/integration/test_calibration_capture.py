@@ -58,7 +58,7 @@ def test_captured_points_match_the_truth_and_calibrate_the_heads(ansible, twin, 
     assert [head["camera"] for head in result["heads"]] == [1, 3]
     errors = []
     for head in result["heads"]:
-        assert len(head["points"]) == 5
+        assert 4 <= len(head["points"]) <= 5
         assert all(0.0 <= point["score"] <= 1.0 for point in head["points"])
         errors += [error_of(twin, unit, dict(point, camera=head["camera"])) for point in head["points"]]
     # Scored against the truth: at this resolution a head pixel is 0.09 degrees, and a point on near content
