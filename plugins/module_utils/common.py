@@ -256,7 +256,7 @@ def execute(logic, params, check_mode):
     finally:
         client.close()
     if client.warnings:
-        result["warnings"] = list(client.warnings)
+        result["warnings"] = list(client.warnings) + list(result.get("warnings", []))
     return result
 
 

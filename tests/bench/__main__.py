@@ -1,7 +1,8 @@
 """`python -m tests.bench [--only SECTION ...]`: run benchmark sections and print their tables.
 
-A section is a module with TITLE and run() -> list of rows {"metric", "unit", "runs"}; the table shows
-the median of the runs. Add a section by adding it to SECTIONS.
+A section is a module with TITLE and run() -> list of rows {"metric", "unit", "runs"}, or (rows, notes) with
+notes a list of lines printed under the title; the table shows the median of the runs. Add a section by
+adding it to SECTIONS.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ SECTIONS = {
     "twin": "tests.bench.twin",
     "fleet": "tests.bench.fleet",
     "scene": "tests.bench.scene",
+    "vision": "tests.bench.vision",
 }
 
 
-def render(title: str, rows: list[dict]) -> str:
+def render(title: str, rows: list[dict], notes: list[str] | tuple[str, ...] = ()) -> str:
     header = ("metric", "median", "runs", "unit")
     body = [(r["metric"], f"{statistics.median(r['runs']):.{r.get('digits', 2)}f}",
              " ".join(f"{v:.{r.get('digits', 2)}f}" for v in r["runs"]), r["unit"]) for r in rows]
@@ -28,7 +30,7 @@ def render(title: str, rows: list[dict]) -> str:
         return "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
-    return "\n".join([title, "", fmt(header), rule, *map(fmt, body), ""])
+    return "\n".join([title, "", *([*notes, ""] if notes else []), fmt(header), rule, *map(fmt, body), ""])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for name in args.only or list(SECTIONS):
         module = importlib.import_module(SECTIONS[name])
-        print(render(module.TITLE, module.run()), flush=True)
+        result = module.run()
+        rows, notes = result if isinstance(result, tuple) else (result, ())
+        print(render(module.TITLE, rows, notes), flush=True)
     return 0
 
 
