@@ -24,12 +24,12 @@ import time
 from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, check_number, reporting
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import fit, project, worst_points_ranked, wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
-    SAME,
     connect,
     limits,
     move,
     position,
     put_back,
+    same_position,
     settled_position,
 )
 from ansible_collections.vapix.q6000.plugins.module_utils.vapix import UnexpectedAnswerError, VapixError
@@ -111,7 +111,7 @@ class Servo:
 
     def _still(self):
         now = position(self.ptz)
-        if not _same(now, self.where):
+        if not same_position(now, self.where):
             raise PtzMovedError("the PTZ was moved by someone else (from pan %.2f, tilt %.2f, zoom %d to pan %.2f, "
                                 "tilt %.2f, zoom %d) while the capture used it; stopped (a guard tour or an "
                                 "operator: stop it and run again)" % (self.where + now), cgi="com/ptz.cgi",
@@ -155,10 +155,6 @@ def _decoded(jpeg, host):
         return vision.decode(jpeg)
     except vision.TargetError as exc:
         raise UnexpectedAnswerError(str(exc), cgi="jpg/image.cgi", host=host)
-
-
-def _same(a, b):
-    return abs(wrap180(a[0] - b[0])) < SAME and abs(a[1] - b[1]) < SAME and abs(a[2] - b[2]) < 1
 
 
 class Knowledge:

@@ -139,7 +139,8 @@ def position(ptz):
                                 host=ptz.host)
 
 
-def _same(a, b):
+def same_position(a, b):
+    """Whether two (pan, tilt, zoom) reads are one position (within SAME)."""
     return abs(wrap180(a[0] - b[0])) < SAME and abs(a[1] - b[1]) < SAME and abs(a[2] - b[2]) < SAME
 
 
@@ -153,13 +154,13 @@ def settled_position(ptz, before=None, commanded=None):
     commanded = time.monotonic() if commanded is None else commanded
     deadline = commanded + SETTLE_TIMEOUT
     last = position(ptz)
-    moved = before is not None and not _same(last, before)
+    moved = before is not None and not same_position(last, before)
     stable_since = time.monotonic()
     while True:
         time.sleep(POLL_INTERVAL)
         now = position(ptz)
         at = time.monotonic()
-        if not _same(now, last):
+        if not same_position(now, last):
             moved = True
             stable_since = at
         elif moved or at - stable_since >= REST_WINDOW:

@@ -65,7 +65,7 @@ def test_captured_points_match_the_truth_and_calibrate_the_heads(ansible, twin, 
     # may be off by the parallax its patch carries (make bench measures the full resolution).
     assert statistics.median(errors) < 0.2, errors
     assert max(errors) < 0.8, errors
-    assert result["moves_per_point"] <= 6
+    assert result["moves_per_point"] <= 8  # refused targets and spare points count too (make bench: the figure)
     for refused in result["refused"]:
         assert refused["camera"] in (1, 3) and refused["reason"]
     state = twin.state(unit)
