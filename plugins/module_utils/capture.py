@@ -21,7 +21,12 @@ import re
 import sys
 import time
 
-from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, check_number, reporting
+from ansible_collections.vapix.q6000.plugins.module_utils.common import (
+    ValidationError,
+    check_number,
+    reporting,
+    shielded,
+)
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import fit, project, worst_points_ranked, wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
     connect,
@@ -57,7 +62,7 @@ FINE_SCALE = 3.5  # PTZ pixels per head pixel at which a point is taken: the PTZ
 CENTRED = 0.6  # PTZ pixels from the picture's centre within which the target is centred
 CORRECTABLE = 25.0  # PTZ pixels within which the rest is turned into degrees instead of another move
 SPARE = 2  # points captured beyond those asked, so that the ones that fit worst can be left out
-MAX_MOVES = 4  # per point, after the approach (one move, or a search for the first point)
+MAX_MOVES = 4  # per point after the approach (one move, or the first point's search), the zoom included
 SUBPIXEL = 10  # center= in tenths of a pixel (imagewidth and imageheight scaled alike)
 OVERLAY_WAIT = 1.1  # seconds between a head's two pictures, so that a burned-in clock shows as a change
 
@@ -98,6 +103,13 @@ def validate(params):
             raise ValidationError("%s.camera: %s is not among cameras %s" % (where, target["camera"], cameras))
         check_number(where + ".x", target["x"], -0.95, 0.95)
         check_number(where + ".y", target["y"], -0.95, 0.95)
+    counts = {}
+    for target in params.get("targets") or []:
+        counts[target["camera"]] = counts.get(target["camera"], 0) + 1
+    for camera, count in sorted(counts.items()):
+        if count < MIN_POINTS:
+            raise ValidationError("targets: camera %s has %d target(s); give at least %d per head, or none to let "
+                                  "the module pick them" % (camera, count, MIN_POINTS))
 
 
 class Servo:
@@ -144,6 +156,10 @@ class Servo:
     def picture(self):
         self._still()
         image = _decoded(self.ptz.snapshot({"resolution": "%dx%d" % (self.width, self.height)}), self.ptz.host)
+        if image.shape != (self.height, self.width):
+            raise UnexpectedAnswerError("the PTZ's snapshot is %dx%d, not the %dx%d asked"
+                                        % (image.shape[1], image.shape[0], self.width, self.height),
+                                        cgi="jpg/image.cgi", host=self.ptz.host)
         self.snapshots += 1
         self._still()
         return image
@@ -235,6 +251,10 @@ class Capture:
         for camera in cameras:
             jpeg = self.client.snapshot({"camera": str(camera), "resolution": resolution})
             image, grey = _decoded(jpeg, self.client.host), vision.is_grey(jpeg)
+            if image.shape != (self.size[1], self.size[0]):
+                raise UnexpectedAnswerError("the snapshot of camera %s is %dx%d, not the %s asked"
+                                            % (camera, image.shape[1], image.shape[0], resolution),
+                                            cgi="jpg/image.cgi", host=self.client.host)
             earlier = _decoded(first[camera], self.client.host)
             if earlier.shape != image.shape:
                 raise UnexpectedAnswerError("two snapshots of camera %s at %s came in different sizes (%s, %s)"
@@ -260,6 +280,9 @@ class Capture:
         return match.u - (self.servo.width / 2.0 - 0.5), match.v - (self.servo.height / 2.0 - 0.5)
 
     def _wide(self, head, x, y, pan, tilt):
+        if not self.bounds["MinTilt"] <= tilt <= self.bounds["MaxTilt"]:
+            raise vision.TargetError("it looks at tilt %.1f, beyond the PTZ's limits %s..%s"
+                                     % (tilt, self.bounds["MinTilt"], self.bounds["MaxTilt"]))
         self.servo.go(pan, tilt, self.bounds["MinZoom"])
         return vision.locate(head, x, y, self.servo.picture(), self.radius_coarse)
 
@@ -348,11 +371,13 @@ class Capture:
             if len(points) < MIN_POINTS:
                 raise self._failure(camera, points, "only %d of the targets could be captured with confidence"
                                     % len(points))
-            index, error = worst_points_ranked(points)[0]
-            if error > budget:
+            ranked = worst_points_ranked(points)
+            index, error = ranked[0]
+            worst = max(e for _i, e in ranked)
+            if worst > budget:
                 if len(points) == MIN_POINTS and exhausted:
                     raise self._failure(camera, points, "the points captured disagree with each other's fit by up "
-                                        "to %.2f degrees (fit_budget %s)" % (error, budget))
+                                        "to %.2f degrees (fit_budget %s)" % (worst, budget))
                 self._refuse(camera, (points[index]["x"], points[index]["y"]),
                              "%.2f degrees from the fit of the other points (near content, whose parallax bends "
                              "the mapping?)" % error)
@@ -383,7 +408,7 @@ def run(client, params, check_mode):
         given.setdefault(target["camera"], []).append((target["x"], target["y"]))
     result = {"changed": False, "heads": [], "refused": []}
     with connect(client, params) as ptz:
-        bounds = limits(ptz, "MinZoom", "MaxZoom")
+        bounds = limits(ptz, "MinZoom", "MaxZoom", "MinTilt", "MaxTilt")
         servo = Servo(ptz, _size("ptz_resolution", params["ptz_resolution"]))
         home = servo.where
         capture = Capture(client, servo, bounds, params)
@@ -394,29 +419,30 @@ def run(client, params, check_mode):
                     {"x": x, "y": y} for x, y in (given.get(camera) or capture.targets(camera, params["points"]))]}
                     for camera in cameras]
                 return result
+            heads = []
             try:
                 for camera in cameras:
-                    points = capture.head(camera, params["points"], params["fit_budget"], given.get(camera))
-                    result["heads"].append({"camera": camera, "points": points})
-                    result["refused"] = capture.refused
-            except BaseException:
-                result["heads"] = []
-                raise
+                    heads.append({"camera": camera, "points": capture.head(
+                        camera, params["points"], params["fit_budget"], given.get(camera))})
             finally:
                 result.update(refused=capture.refused, moves=servo.moves, snapshots=servo.snapshots)
                 failing = sys.exc_info()[1] is not None
                 try:
-                    _put_back(ptz, home, result)
+                    with shielded():
+                        _put_back(ptz, home, result)
                 except VapixError as exc:
                     if not failing:
                         raise
                     # The failure that stopped the capture stays the task's message; this one goes beside it.
                     result["put_back_error"] = str(exc)
-        short = ["camera %s: %d" % (h["camera"], len(h["points"])) for h in result["heads"]
-                 if not given.get(h["camera"]) and len(h["points"]) < params["points"]]
+            # Only a capture whose PTZ is back returns its point sets.
+            result["heads"] = heads
+        given_count = {camera: len(pixels) for camera, pixels in given.items()}
+        short = ["camera %s: %d of %d" % (h["camera"], len(h["points"]), given_count.get(h["camera"], params["points"]))
+                 for h in result["heads"] if len(h["points"]) < given_count.get(h["camera"], params["points"])]
         if short:
-            result["warnings"] = ["fewer points than the %d asked (%s): no other target could be matched with "
-                                  "confidence; see refused" % (params["points"], ", ".join(short))]
+            result["warnings"] = ["fewer points than asked (%s): the other targets could not be matched with "
+                                  "confidence; see refused" % ", ".join(short)]
         points = sum(len(h["points"]) for h in result["heads"])
         result["moves_per_point"] = round(servo.moves / points, 2) if points else None
     return result

@@ -90,23 +90,28 @@ def _initial(points):
     return (math.degrees(math.atan2(sy, sx)),) + NOMINAL[1:]
 
 
-def fit(points, iterations=60):
+def fit(points, iterations=60, radial=None):
     """Levenberg-Marquardt fit of the head model to (x, y, pan, tilt) points.
 
-    Returns (params, per-point angular residuals in degrees).
+    `radial`: the lens term held at this value (fitted when None). Returns (params, per-point angular
+    residuals in degrees).
     """
     params = list(_initial(points))
+    free = list(range(len(params)))
+    if radial is not None:
+        params[4] = radial
+        free.remove(4)
     lam = 1e-3
     cost = sum(r * r for r in _residuals(points, params))
     for _iteration in range(iterations):
         res = _residuals(points, params)
         jac = []
-        for k in range(len(params)):
+        for k in free:
             step = 1e-6 * max(1.0, abs(params[k]))
             shifted = params[:]
             shifted[k] += step
             jac.append([(b - a) / step for a, b in zip(res, _residuals(points, shifted))])
-        size = len(params)
+        size = len(free)
         jtj = [[sum(jac[i][m] * jac[j][m] for m in range(len(res))) for j in range(size)] for i in range(size)]
         jtr = [-sum(jac[i][m] * res[m] for m in range(len(res))) for i in range(size)]
         improved = False
@@ -116,7 +121,9 @@ def fit(points, iterations=60):
             if delta is None:
                 lam *= 10.0
                 continue
-            trial = [min(max(p + d, low), high) for p, d, (low, high) in zip(params, delta, BOUNDS)]
+            trial = params[:]
+            for k, d in zip(free, delta):
+                trial[k] = min(max(params[k] + d, BOUNDS[k][0]), BOUNDS[k][1])
             trial_cost = sum(r * r for r in _residuals(points, trial))
             if trial_cost < cost:
                 params, cost, lam, improved = trial, trial_cost, max(lam / 10.0, 1e-9), True
@@ -145,9 +152,12 @@ def worst_points_ranked(points):
         _params, errors = fit(pairs)
         order = sorted(range(len(pairs)), key=lambda i: -errors[i])
     else:
+        # Three points cannot fix five unknowns: for a set of four, the lens (one for all points) is held at the
+        # fit of all of them.
+        lens = fit(pairs)[0][4] if len(pairs) == 4 else None
         errors, spread = [], []
         for i, (x, y, pan, tilt) in enumerate(pairs):
-            params, residuals = fit(pairs[:i] + pairs[i + 1:])
+            params, residuals = fit(pairs[:i] + pairs[i + 1:], radial=lens)
             errors.append(angular_distance(pan, tilt, *project(x, y, params)))
             spread.append(sum(r * r for r in residuals))
         order = sorted(range(len(pairs)), key=lambda i: (spread[i], -errors[i]))

@@ -106,6 +106,8 @@ class HeadPicture:
         self.height, self.width = image.shape[:2]
         self.excluded = mask if mask is not None else np.zeros_like(image)
         self.keypoints, self.descriptors = features(image, cv2.bitwise_not(self.excluded))
+        if self.descriptors is None:  # a flat picture: no keypoint at all
+            self.descriptors = np.empty((0, 128), np.float32)
         self.points = np.float32([k.pt for k in self.keypoints]).reshape(-1, 2)
         self.distinct = self._distinct()
 
@@ -207,7 +209,7 @@ class Match:
         self.inliers, self.correlation, self.mapping = inliers, correlation, mapping
 
 
-def locate(head, x, y, ptz_image, radius, scale_hint=None):
+def _locate(head, x, y, ptz_image, radius, scale_hint=None):
     """Find head pixel (x, y) (normalized) in `ptz_image`; raises TargetError with the reason when it cannot.
 
     `scale_hint`: PTZ pixels per head pixel expected (from an earlier match and a known zoom step); the PTZ
@@ -266,6 +268,27 @@ def locate(head, x, y, ptz_image, radius, scale_hint=None):
     return Match(float(pu), float(pv), scale, count, correlation, mapping)
 
 
+def locate(head, x, y, ptz_image, radius, scale_hint=None):
+    """See _locate; a numerical failure of OpenCV or numpy on odd pictures is a refused target too."""
+    try:
+        return _locate(head, x, y, ptz_image, radius, scale_hint)
+    except (cv2.error, np.linalg.LinAlgError, ValueError) as exc:
+        raise TargetError("the matching failed on these pictures (%s)" % _reason(exc))
+
+
+def follow(head, x, y, ptz_image, radius, mapping):
+    """See _follow; a numerical failure of OpenCV or numpy on odd pictures is a refused target too."""
+    try:
+        return _follow(head, x, y, ptz_image, radius, mapping)
+    except (cv2.error, np.linalg.LinAlgError, ValueError) as exc:
+        raise TargetError("the matching failed on these pictures (%s)" % _reason(exc))
+
+
+def _reason(exc):
+    lines = str(exc).strip().splitlines()
+    return (lines[-1] if lines else type(exc).__name__)[:120]
+
+
 def recentred(mapping, u, v, width, height, factor=1.0):
     """The mapping expected once the PTZ centred on its pixel (u, v) and zoomed by `factor` (areazoom)."""
     cx, cy = width / 2.0 - 0.5, height / 2.0 - 0.5
@@ -273,7 +296,7 @@ def recentred(mapping, u, v, width, height, factor=1.0):
     return step @ mapping
 
 
-def follow(head, x, y, ptz_image, radius, mapping):
+def _follow(head, x, y, ptz_image, radius, mapping):
     """Head pixel (x, y) in a PTZ picture whose mapping from the head is about `mapping` (known from the
     picture before and the move in between). The head's patch is warped into the PTZ's frame by it, so the
     two are compared like for like: a normalized cross-correlation search corrects the shift the move left,

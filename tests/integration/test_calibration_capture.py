@@ -149,6 +149,8 @@ def test_someone_else_moving_the_ptz_stops_the_capture_cleanly(twin, unit, workd
     ({"resolution": "big"}, "resolution"),
     ({"targets": [{"camera": 2, "x": 0.1, "y": 0.1}], "cameras": [1]}, "targets[0].camera"),
     ({"targets": [{"camera": 1, "x": 1.5, "y": 0.1}], "cameras": [1]}, "targets[0].x"),
+    ({"targets": [{"camera": 1, "x": x / 10.0, "y": 0.1} for x in range(3)], "cameras": [1]},
+     "targets: camera 1 has 3"),
 ])
 def test_bad_options_are_refused_before_any_request(twin, unit, workdir, options, option):
     from tests.integration.conftest import Runner

@@ -60,6 +60,9 @@ def test_targets_keep_clear_of_the_mask_and_of_each_other():
 def test_a_flat_picture_has_no_targets():
     head = vision.HeadPicture(np.full((540, 960), 128, np.uint8))
     assert vision.pick_targets(head, 5, 50, spread=0.3) == []
+    # A target given anyway is refused with the reason, never a traceback.
+    with pytest.raises(vision.TargetError, match="too little detail"):
+        vision.locate(head, 0.0, 0.0, texture(), 50)
 
 
 def test_a_patch_is_found_again_in_a_rotated_scaled_view():
