@@ -27,7 +27,14 @@ from ansible_collections.vapix.q6000.plugins.module_utils.common import (
     reporting,
     shielded,
 )
-from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import fit, project, worst_points_ranked, wrap180
+from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import (
+    NOMINAL,
+    fit,
+    nominal_head,
+    project,
+    worst_points_ranked,
+    wrap180,
+)
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
     connect,
     limits,
@@ -56,7 +63,6 @@ ARGUMENT_SPEC = dict(
 )
 
 MIN_POINTS = 4  # a head with fewer usable points fails: Axis recommends at least four
-NOMINAL = (0.0, 20.0, 0.0, 110.0, 0.0)  # a Q6000-E head as headmodel knows it before any point
 SEARCH_STEP = 45.0  # degrees of pan between the views of the first point's search (the PTZ sees about 60 wide)
 FINE_SCALE = 3.5  # PTZ pixels per head pixel at which a point is taken: the PTZ sees finer than the head
 CENTRED = 0.6  # PTZ pixels from the picture's centre within which the target is centred
@@ -206,20 +212,15 @@ class Knowledge:
         self.points[camera].remove(point)
 
     def guess(self, camera, x, y):
-        """(pan, tilt, sure): where pixel (x, y) probably looks, or None before any point."""
-        points = self.points.get(camera, [])
-        if len(points) >= MIN_POINTS:
-            params, _residuals = fit([(p["x"], p["y"], p["pan"], p["tilt"]) for p in points])
-            return project(x, y, params) + (True,)
-        if points:
-            shift = math.degrees(math.atan2(
-                sum(math.sin(math.radians(p["pan"] - project(p["x"], p["y"], _nominal(camera, 0.0))[0]))
-                    for p in points),
-                sum(math.cos(math.radians(p["pan"] - project(p["x"], p["y"], _nominal(camera, 0.0))[0]))
-                    for p in points)))
-            return project(x, y, _nominal(camera, shift)) + (False,)
+        """(pan, tilt): where pixel (x, y) probably looks (a fit of the head's points, the nominal head turned to
+        agree with them, or turned by the mount's offset), or None before any point."""
+        pairs = [(p["x"], p["y"], p["pan"], p["tilt"]) for p in self.points.get(camera, [])]
+        if len(pairs) >= MIN_POINTS:
+            return project(x, y, fit(pairs)[0])
+        if pairs:
+            return project(x, y, nominal_head(pairs))
         if self.mount is not None:
-            return project(x, y, _nominal(camera, self.mount)) + (False,)
+            return project(x, y, _nominal(camera, self.mount))
         return None
 
 
@@ -302,7 +303,7 @@ class Capture:
         guess = self.knowledge.guess(camera, x, y)
         if guess is None:
             return self._search(head, camera, x, y)
-        pan, tilt, _sure = guess
+        pan, tilt = guess
         try:
             return self._wide(head, x, y, pan, tilt)
         except vision.TargetError:

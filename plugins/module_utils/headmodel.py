@@ -79,7 +79,7 @@ def _solve(matrix, vector):
     return x
 
 
-def _initial(points):
+def nominal_head(points):
     """Nominal head with the pan offset that best explains the points' pans (a circular mean)."""
     sx = sy = 0.0
     for x, y, pan, _tilt in points:
@@ -96,7 +96,7 @@ def fit(points, iterations=60, radial=None):
     `radial`: the lens term held at this value (fitted when None). Returns (params, per-point angular
     residuals in degrees).
     """
-    params = list(_initial(points))
+    params = list(nominal_head(points))
     free = list(range(len(params)))
     if radial is not None:
         params[4] = radial

@@ -31,8 +31,6 @@ else:
     # One thread per Ansible worker: OpenCV's own pool would fight the forks for the cores.
     cv2.setNumThreads(1)
 
-# The scale (PTZ pixels per head pixel) at which features are compared: about like for like.
-MATCH_SCALE = 1.3
 MIN_FEATURES = 40  # SIFT keypoints a patch needs before it is worth matching
 MIN_DISTINCT = 20  # of them, distinct ones (unlike any other keypoint of the picture) for a target to be picked
 MIN_CONTRAST = 10.0  # grey levels of standard deviation right around a target pixel (sky has less)
@@ -209,22 +207,13 @@ class Match:
         self.inliers, self.correlation, self.mapping = inliers, correlation, mapping
 
 
-def _locate(head, x, y, ptz_image, radius, scale_hint=None):
-    """Find head pixel (x, y) (normalized) in `ptz_image`; raises TargetError with the reason when it cannot.
-
-    `scale_hint`: PTZ pixels per head pixel expected (from an earlier match and a known zoom step); the PTZ
-    picture is resized so that features are compared at about MATCH_SCALE.
-    """
+def _locate(head, x, y, ptz_image, radius):
+    """Find head pixel (x, y) (normalized) in `ptz_image`; raises TargetError with the reason when it cannot."""
     u, v = to_pixel(x, y, head.width, head.height)
     descriptors, points = head.patch(u, v, radius)
     if len(points) < MIN_FEATURES:
         raise TargetError("too little detail around the target (%d features)" % len(points))
-    factor = 1.0
-    if scale_hint and scale_hint > MATCH_SCALE * 1.4:
-        factor = MATCH_SCALE / scale_hint
-    small = ptz_image if factor == 1.0 else cv2.resize(ptz_image, None, fx=factor, fy=factor,
-                                                       interpolation=cv2.INTER_AREA)
-    keypoints, ptz_descriptors = features(small)
+    keypoints, ptz_descriptors = features(ptz_image)
     if ptz_descriptors is None or len(keypoints) < MIN_FEATURES:
         raise TargetError("the PTZ's picture has too little detail (%d features)" % len(keypoints))
     pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(descriptors, ptz_descriptors, k=2)
@@ -253,8 +242,6 @@ def _locate(head, x, y, ptz_image, radius, scale_hint=None):
         finer, inliers = _homography(source, target, FINE_THRESHOLD)
         if finer is not None and inliers.sum() >= max(MIN_INLIERS, count):
             mapping, count = finer, int(inliers.sum())
-    scaling = np.diag([1.0 / factor, 1.0 / factor, 1.0])
-    mapping = scaling @ mapping
     if not _plausible(mapping, u, v):
         raise TargetError("no plausible mapping of the target into the PTZ's picture (mirrored or degenerate)")
     mapping, correlation = _refine(head.image, u, v, radius, ptz_image, mapping)
@@ -268,10 +255,10 @@ def _locate(head, x, y, ptz_image, radius, scale_hint=None):
     return Match(float(pu), float(pv), scale, count, correlation, mapping)
 
 
-def locate(head, x, y, ptz_image, radius, scale_hint=None):
+def locate(head, x, y, ptz_image, radius):
     """See _locate; a numerical failure of OpenCV or numpy on odd pictures is a refused target too."""
     try:
-        return _locate(head, x, y, ptz_image, radius, scale_hint)
+        return _locate(head, x, y, ptz_image, radius)
     except (cv2.error, np.linalg.LinAlgError, ValueError) as exc:
         raise TargetError("the matching failed on these pictures (%s)" % _reason(exc))
 
