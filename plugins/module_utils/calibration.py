@@ -13,6 +13,9 @@ from __future__ import annotations
 import math
 import time
 
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.vapix.q6000.plugins.module_utils._image_options import IMAGE_ARGUMENT_SPEC, check_image_options
 from ansible_collections.vapix.q6000.plugins.module_utils.common import (
     Interrupted,
     ValidationError,
@@ -53,12 +56,18 @@ ARGUMENT_SPEC = dict(
     heads=dict(type="list", elements="dict", required=True, options=dict(
         camera=dict(type="int", required=True),
         points=dict(type="list", elements="dict", required=True, options=POINT_SPEC),
+        baseline=dict(type="dict", options=dict(pan=dict(type="float", required=True),
+                                                tilt=dict(type="float", required=True))),
     )),
     recalibrate=dict(type="str", default="when_uncalibrated", choices=["when_uncalibrated", "always", "when_drifted"]),
     min_points=dict(type="int", default=4),
     abort_ongoing=dict(type="bool", default=False),
-    drift_tolerance=dict(type="float", default=1.0),
+    drift_method=dict(type="str", default="points", choices=["points", "image"]),
+    drift_tolerance=dict(type="float"),
+    recapture=dict(type="bool", default=False),
 )
+ARGUMENT_SPEC.update(IMAGE_ARGUMENT_SPEC)
+DRIFT_TOLERANCE = {"points": 1.0, "image": 0.3}  # degrees: the default of drift_tolerance, per drift_method
 
 DEVICE_MIN_POINTS = 3
 SAME_PIXEL = 1e-3  # normalized units: about one pixel of a 1920x1080 head
@@ -77,9 +86,34 @@ def _collinear_spread(points):
     return math.sqrt(max(smallest, 0.0))
 
 
+def _image_work():
+    """The image work (capture, numpy, OpenCV), loaded only by a task that uses it."""
+    from ansible_collections.vapix.q6000.plugins.module_utils import capture
+
+    return capture
+
+
+def _tolerance(params):
+    tolerance = params.get("drift_tolerance")
+    return DRIFT_TOLERANCE[params["drift_method"]] if tolerance is None else tolerance
+
+
 def validate(params):
     """Refuse bad point sets before any request; every message names the head and the point."""
-    check_number("drift_tolerance", params.get("drift_tolerance"), 0.01, 45)
+    check_number("drift_tolerance", _tolerance(params), 0.01, 45)
+    images = params["drift_method"] == "image"
+    if params["recapture"] and not (images and params["recalibrate"] == "when_drifted"):
+        raise ValidationError("recapture: true captures new points for a head the image drift check flagged: it "
+                              "needs recalibrate=when_drifted and drift_method=image")
+    if images:
+        check_image_options(params)
+        if not (params.get("remote_username") and params.get("remote_password")):
+            raise ValidationError("drift_method: image aims the PTZ and reads its pictures, so it needs "
+                                  "remote_username and remote_password (the PTZ's account)")
+        capture = _image_work()
+        for name, present, _traceback in capture.LIBRARIES:
+            if not present:
+                raise ValidationError("drift_method: image needs %s; %s" % (name, missing_required_lib(name)))
     min_points = params["min_points"]
     if min_points < DEVICE_MIN_POINTS:
         raise ValidationError("min_points: %s is below %d, the fewest points the device can fit"
@@ -116,6 +150,9 @@ def validate(params):
                 other = points[j]
                 if abs(other["x"] - point["x"]) < SAME_PIXEL and abs(other["y"] - point["y"]) < SAME_PIXEL:
                     raise ValidationError("%s: the same pixel as point %d (%s, %s)" % (at, j, point["x"], point["y"]))
+        if head.get("baseline"):
+            check_number(where + ".baseline.pan", head["baseline"]["pan"], -45.0, 45.0)
+            check_number(where + ".baseline.tilt", head["baseline"]["tilt"], -45.0, 45.0)
         spread = _collinear_spread(points)
         if spread < LINE_SPREAD:
             raise ValidationError("%s.points (camera %s): all points lie on one line (spread %.4f); the device "
@@ -368,7 +405,7 @@ def _plan(heads, calibrated, policy):
     return entries
 
 
-def _result(entries):
+def _result(entries, heads):
     """The module's result from the entries as they stand (also after a failure, to report what was done)."""
     before, after = {}, {}
     changed = False
@@ -379,9 +416,27 @@ def _result(entries):
         key = "camera %s" % entry["camera"]
         before[key] = "calibrated" if entry["calibrated_before"] else "not calibrated"
         changes = entry["action"] in CHANGES or bool(entry["action"] == "skipped_check_mode" and entry["would"])
-        after[key] = "calibrated (from the %d points given)" % entry["points"] if changes else before[key]
+        source = "captured anew" if entry.get("point_set") else "given"
+        after[key] = "calibrated (from the %d points %s)" % (entry["points"], source) if changes else before[key]
         changed = changed or changes
-    return {"changed": changed, "heads": entries, "diff": {"before": before, "after": after}}
+    result = {"changed": changed, "heads": entries, "diff": {"before": before, "after": after}}
+    result.update(_point_sets(entries, heads))
+    return result
+
+
+def _point_sets(entries, heads):
+    """The heads' point sets as the inventory is to keep them: new points and baselines in, unset keys out."""
+    kept, updated = [], False
+    for head, entry in zip(heads, entries):
+        points = entry.get("point_set") or head["points"]
+        baseline = entry.get("baseline") or head.get("baseline")
+        updated = updated or bool(entry.get("point_set")) or baseline != head.get("baseline")
+        one = {"camera": head["camera"],
+               "points": [{k: v for k, v in point.items() if v is not None} for point in points]}
+        if baseline:
+            one["baseline"] = baseline
+        kept.append(one)
+    return {"point_sets": kept, "point_sets_updated": updated}
 
 
 def run(client, params, check_mode):
@@ -398,26 +453,29 @@ def run(client, params, check_mode):
                 entry["reason"] = "drift is not measured in check mode (it moves the PTZ)"
             if entry["would"]:
                 entry["action"] = "skipped_check_mode"
-        return _result(entries)
+        return _result(entries, heads)
     if not any(entry["would"] for entry in entries):
-        return _result(entries)
+        return _result(entries, heads)
 
     ptz = None
     try:
-        with reporting(lambda: _result(entries)):
+        with reporting(lambda: _result(entries, heads)):
             to_measure = [(head, entry) for head, entry in zip(heads, entries) if entry["would"] == "measure"]
             if params.get("remote_username"):
                 ptz = _limits_checked(client, params, [head for head, entry in zip(heads, entries) if entry["would"]],
-                                      needed=bool(to_measure))
-            if to_measure:
-                _measure(client, ptz, to_measure, params["drift_tolerance"])
-            for h, (head, entry) in enumerate(zip(heads, entries)):
-                if entry["would"] in CHANGES:
-                    _calibrate_entry(client, h, head, entry, params["abort_ongoing"])
+                                      needed=bool(to_measure) or params["drift_method"] == "image")
+            if params["drift_method"] == "image":
+                _image_drift(client, ptz, heads, entries, params)
+            else:
+                if to_measure:
+                    _measure(client, ptz, to_measure, _tolerance(params))
+                for h, (head, entry) in enumerate(zip(heads, entries)):
+                    if entry["would"] in CHANGES:
+                        _calibrate_entry(client, h, head, entry, params["abort_ongoing"])
     finally:
         if ptz is not None:
             ptz.close()
-    return _result(entries)
+    return _result(entries, heads)
 
 
 def _limits_checked(client, params, heads, needed):
@@ -439,6 +497,66 @@ def _limits_checked(client, params, heads, needed):
         ptz.close()
         raise
     return ptz
+
+
+class DriftError(VapixError):
+    """Heads whose image drift check found them moved, with no recapture asked: their point sets are stale."""
+
+
+def _moved(drift, baseline):
+    """Degrees the head's mean offset moved from its baseline (from none, without one)."""
+    pan, tilt = (baseline["pan"], baseline["tilt"]) if baseline else (0.0, 0.0)
+    return math.hypot(wrap180(drift["pan"] - pan), drift["tilt"] - tilt)
+
+
+def _image_drift(client, ptz, heads, entries, params):
+    """The image drift check, head by head in one look at the PTZ: measure a calibrated head, recapture and
+    recalibrate a flagged one (recapture=true), and measure a baseline for every head calibrated by this run."""
+    tolerance = _tolerance(params)
+    drifted = []
+    cameras = [head["camera"] for head, entry in zip(heads, entries) if entry["would"]]
+    with _image_work().image_work(client, ptz, params, cameras) as work:
+        for h, (head, entry) in enumerate(zip(heads, entries)):
+            if entry["would"] == "measure":
+                start = client.requests_made + ptz.requests_made
+                drift = work.drift(head["camera"], head["points"])
+                entry["requests"] += client.requests_made + ptz.requests_made - start
+                found = drift.pop("found")
+                baseline = head.get("baseline")
+                moved = _moved(drift, baseline)
+                drift.update(method="image", baseline=baseline, moved=round(moved, 3), tolerance=tolerance,
+                             max=max(m["error"] for m in drift["points"] if m["error"] is not None))
+                entry["drift"] = drift
+                against = ("its baseline (pan %+.2f, tilt %+.2f)" % (baseline["pan"], baseline["tilt"])
+                           if baseline else "no baseline yet, so its whole offset")
+                what = ("moved %.2f degrees (pan %+.2f, tilt %+.2f against %s; tolerance %s)"
+                        % (moved, drift["pan"], drift["tilt"], against, tolerance))
+                if moved <= tolerance:
+                    entry["would"] = None
+                    entry["reason"] = "within tolerance: " + what
+                    if not baseline:
+                        entry["baseline"] = {"pan": drift["pan"], "tilt": drift["tilt"]}
+                        entry["reason"] += "; baseline recorded"
+                    continue
+                entry["reason"] = "drifted: " + what
+                if not params["recapture"]:
+                    drifted.append("camera %s %s" % (head["camera"], what))
+                    entry["would"] = None
+                    continue
+                entry["would"] = "recalibrated"
+                entry["point_set"] = work.recapture(head["camera"], found, len(head["points"]), params["fit_budget"])
+                head = dict(head, points=entry["point_set"])
+                entry["points"] = len(head["points"])
+            if entry["would"] in CHANGES:
+                _calibrate_entry(client, h, head, entry, params["abort_ongoing"])
+                start = client.requests_made + ptz.requests_made
+                after = work.drift(head["camera"], head["points"])
+                entry["requests"] += client.requests_made + ptz.requests_made - start
+                entry["baseline"] = {"pan": after["pan"], "tilt": after["tilt"]}
+    if drifted:
+        raise DriftError("the image drift check found %d head(s) moved, so their point sets are stale: %s. Capture "
+                         "them anew (recapture=true, or playbooks/check_calibration.yml -e q6000_fix=true)"
+                         % (len(drifted), "; ".join(drifted)), cgi="jpg/image.cgi", host=client.host)
 
 
 def _calibrate_entry(client, index, head, entry, abort_ongoing):

@@ -16,10 +16,11 @@ every way out. If someone else moves the PTZ meanwhile (a guard tour, an operato
 
 from __future__ import annotations
 
+import base64
 import math
-import re
 import sys
 import time
+from contextlib import contextmanager
 
 from ansible_collections.vapix.q6000.plugins.module_utils.common import (
     ValidationError,
@@ -27,8 +28,14 @@ from ansible_collections.vapix.q6000.plugins.module_utils.common import (
     reporting,
     shielded,
 )
+from ansible_collections.vapix.q6000.plugins.module_utils._image_options import (
+    IMAGE_ARGUMENT_SPEC,
+    check_image_options,
+    picture_size,
+)
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import (
     NOMINAL,
+    angular_distance,
     fit,
     nominal_head,
     project,
@@ -57,10 +64,8 @@ ARGUMENT_SPEC = dict(
         y=dict(type="float", required=True),
     )),
     points=dict(type="int", default=5),
-    fit_budget=dict(type="float", default=0.5),
-    resolution=dict(type="str", default="1920x1080"),
-    ptz_resolution=dict(type="str", default="1280x720"),
 )
+ARGUMENT_SPEC.update(IMAGE_ARGUMENT_SPEC)
 
 MIN_POINTS = 4  # a head with fewer usable points fails: Axis recommends at least four
 SEARCH_STEP = 45.0  # degrees of pan between the views of the first point's search (the PTZ sees about 60 wide)
@@ -70,6 +75,7 @@ CORRECTABLE = 25.0  # PTZ pixels within which the rest is turned into degrees in
 SPARE = 2  # points captured beyond those asked, so that the ones that fit worst can be left out
 MAX_MOVES = 4  # per point after the approach (one move, or the first point's search), the zoom included
 SUBPIXEL = 10  # center= in tenths of a pixel (imagewidth and imageheight scaled alike)
+DRIFT_MIN_POINTS = 2  # points of a head that must be found for its drift to be measured
 OVERLAY_WAIT = 1.1  # seconds between a head's two pictures, so that a burned-in clock shows as a change
 
 
@@ -79,13 +85,6 @@ class PtzMovedError(VapixError):
 
 class CaptureError(VapixError):
     """A head for which too few targets could be matched with confidence."""
-
-
-def _size(name, text):
-    match = re.fullmatch(r"([1-9][0-9]{1,4})x([1-9][0-9]{1,4})", text or "")
-    if not match:
-        raise ValidationError("%s: %r is not WIDTHxHEIGHT (for instance 1920x1080)" % (name, text))
-    return int(match.group(1)), int(match.group(2))
 
 
 def validate(params):
@@ -100,9 +99,7 @@ def validate(params):
     if len(set(cameras)) != len(cameras):
         raise ValidationError("cameras: a head is given twice (%s)" % cameras)
     check_number("points", params["points"], MIN_POINTS, 12)
-    check_number("fit_budget", params["fit_budget"], 0.02, 5.0)
-    _size("resolution", params["resolution"])
-    _size("ptz_resolution", params["ptz_resolution"])
+    check_image_options(params)
     for i, target in enumerate(params.get("targets") or []):
         where = "targets[%d]" % i
         if target["camera"] not in cameras:
@@ -158,6 +155,20 @@ class Servo:
         self.ptz.ptz(args, write=True)
         self.where = settled_position(self.ptz, before=before, commanded=commanded)
         self.moves += 1
+
+    def overview_click(self, client, camera, x, y, size):
+        """Click-to-center on a head's pixel through the Q6000-E: the PTZ turns where the head's saved calibration
+        says the pixel looks. The pixel actually clicked (whole pixels of a `size` picture) is returned."""
+        width, height = size
+        px = min(max(int(round((x + 1.0) / 2.0 * width)), 0), width)
+        py = min(max(int(round((1.0 - y) / 2.0 * height)), 0), height)
+        self._still()
+        before, commanded = self.where, time.monotonic()
+        client.ptz({"camera": str(camera), "center": "%d,%d" % (px, py), "imagewidth": str(width),
+                    "imageheight": str(height)}, write=True)
+        self.where = settled_position(self.ptz, before=before, commanded=commanded)
+        self.moves += 1
+        return 2.0 * px / width - 1.0, 1.0 - 2.0 * py / height
 
     def picture(self):
         self._still()
@@ -233,7 +244,7 @@ class Capture:
 
     def __init__(self, client, servo, bounds, params):
         self.client, self.servo, self.bounds = client, servo, bounds
-        self.size = _size("resolution", params["resolution"])
+        self.size = picture_size("resolution", params["resolution"])
         self.radius_coarse = max(24, int(round(0.104 * self.size[0])))
         self.radius_fine = max(16, int(round(0.052 * self.size[0])))
         self.knowledge = Knowledge()
@@ -312,7 +323,10 @@ class Capture:
     def point(self, camera, x, y):
         """Servo the PTZ onto head pixel (x, y); the point {x, y, pan, tilt, score} (TargetError if it cannot)."""
         head = self.heads[camera][0]
-        match = self._approach(head, camera, x, y)
+        return self.centre(head, x, y, self._approach(head, camera, x, y))
+
+    def centre(self, head, x, y, match):
+        """From a match of head pixel (x, y) in the PTZ's picture, zoom in and centre the PTZ on it; the point."""
         start = self.servo.moves
         size = (self.servo.width, self.servo.height)
         factor = 1.0
@@ -388,6 +402,57 @@ class Capture:
                 return points
             self.knowledge.forget(camera, points.pop(index))
 
+    # -- drift ------------------------------------------------------------------------------------------------
+
+    def drift(self, camera, points):
+        """How far the PTZ lands, clicking to centre through the head's saved calibration, from where the head's
+        pixels look: per point (its signed pan and tilt offsets and their size, in degrees) and per head (the
+        signed means: a knock turns the whole head, and a mean over points sees it whole). The points found
+        are measured points of the head, as calibration_capture takes them, for a recapture."""
+        head = self.heads[camera][0]
+        measured, found, worst = [], [], None
+        for point in points:
+            if self.servo.where[2] != self.bounds["MinZoom"]:
+                self.servo.go(self.servo.where[0], self.servo.where[1], self.bounds["MinZoom"])
+            x, y = self.servo.overview_click(self.client, camera, point["x"], point["y"], self.size)
+            landed = self.servo.where
+            try:
+                picture = self.servo.picture()
+                match = vision.locate(head, x, y, picture, self.radius_coarse)
+                true = self.centre(head, x, y, match)
+            except vision.TargetError as exc:
+                measured.append({"x": point["x"], "y": point["y"], "pan": None, "tilt": None, "error": None,
+                                 "reason": str(exc)})
+                continue
+            error = angular_distance(landed[0], landed[1], true["pan"], true["tilt"])
+            measured.append({"x": point["x"], "y": point["y"], "pan": round(wrap180(true["pan"] - landed[0]), 3),
+                             "tilt": round(true["tilt"] - landed[1], 3), "error": round(error, 3)})
+            found.append(true)
+            if worst is None or error > worst[0]:
+                worst = (error, x, y, picture, match.scale)
+        good = [m for m in measured if m["error"] is not None]
+        if len(good) < min(DRIFT_MIN_POINTS, len(points)):
+            reasons = "; ".join("x %s, y %s: %s" % (m["x"], m["y"], m["reason"]) for m in measured
+                                if m["error"] is None)
+            raise CaptureError("camera %s: the drift could not be measured: %d of the %d points were found in the "
+                               "PTZ's pictures (%s)" % (camera, len(good), len(points), reasons),
+                               cgi="jpg/image.cgi", host=self.servo.ptz.host)
+        _error, x, y, picture, scale = worst
+        thumbnail = vision.thumbnail(head, x, y, self.radius_fine, picture, self.radius_fine * scale)
+        return {"points": measured, "found": found,
+                "pan": round(sum(m["pan"] for m in good) / len(good), 3),
+                "tilt": round(sum(m["tilt"] for m in good) / len(good), 3),
+                "thumbnail": "data:image/jpeg;base64," + base64.b64encode(thumbnail).decode("ascii")}
+
+    def recapture(self, camera, found, count, budget):
+        """New points for a head whose mount moved: the points the drift check found, when enough of them agree
+        within `budget`; else a fresh capture, which starts from what they taught."""
+        if len(found) >= MIN_POINTS and max(e for _i, e in worst_points_ranked(found)) <= budget:
+            return found
+        for point in found:
+            self.knowledge.learn(camera, point)
+        return self.head(camera, max(count, MIN_POINTS), budget)
+
     def _refuse(self, camera, pixel, reason):
         self.refused.append({"camera": camera, "x": pixel[0], "y": pixel[1], "reason": reason})
 
@@ -410,7 +475,7 @@ def run(client, params, check_mode):
     result = {"changed": False, "heads": [], "refused": []}
     with connect(client, params) as ptz:
         bounds = limits(ptz, "MinZoom", "MaxZoom", "MinTilt", "MaxTilt")
-        servo = Servo(ptz, _size("ptz_resolution", params["ptz_resolution"]))
+        servo = Servo(ptz, picture_size("ptz_resolution", params["ptz_resolution"]))
         home = servo.where
         capture = Capture(client, servo, bounds, params)
         with reporting(result):
@@ -454,3 +519,18 @@ def _put_back(ptz, home, result):
     moved_from = position(ptz)
     put_back(ptz, home)
     result["ptz"] = _as_dict(settled_position(ptz, before=moved_from, commanded=time.monotonic()))
+
+
+@contextmanager
+def image_work(client, ptz, params, cameras):
+    """A Capture of `cameras` (their pictures taken) for remote_calibration's image drift check; the PTZ is put
+    back where it was on the way out, whatever happens."""
+    servo = Servo(ptz, picture_size("ptz_resolution", params["ptz_resolution"]))
+    home = servo.where
+    try:
+        capture = Capture(client, servo, limits(ptz, "MinZoom", "MaxZoom", "MinTilt", "MaxTilt"), params)
+        capture.head_pictures(cameras)
+        yield capture
+    finally:
+        with shielded():
+            put_back(ptz, home)

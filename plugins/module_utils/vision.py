@@ -421,3 +421,27 @@ def _refine(head_image, u, v, radius, ptz_image, mapping):
     if not _plausible(refined, u, v):
         return mapping, 0.0
     return refined / refined[2, 2], float(correlation)
+
+
+def thumbnail(head, x, y, radius, ptz_image, ptz_radius, side=64):
+    """The head's patch around pixel (x, y) beside the centre of the PTZ's picture, each `side` pixels square
+    with a cross at its centre: one small JPEG (about 3 kB) for a report, never a whole picture."""
+    u, v = to_pixel(x, y, head.width, head.height)
+    height, width = ptz_image.shape[:2]
+    halves = [_square(head.image, u, v, radius, side), np.full((side, 2), 255, np.uint8),
+              _square(ptz_image, width / 2.0 - 0.5, height / 2.0 - 0.5, ptz_radius, side)]
+    both = cv2.cvtColor(np.hstack(halves), cv2.COLOR_GRAY2BGR)
+    for centre in (side // 2, side + 2 + side // 2):
+        cv2.drawMarker(both, (centre, side // 2), (0, 0, 255), cv2.MARKER_CROSS, 9, 1)
+    ok, jpeg = cv2.imencode(".jpg", both, [cv2.IMWRITE_JPEG_QUALITY, 70])
+    if not ok:
+        raise TargetError("the thumbnail could not be encoded")
+    return jpeg.tobytes()
+
+
+def _square(image, u, v, radius, side):
+    """The square of `radius` pixels around (u, v), black beyond the picture, resized to `side` pixels."""
+    r = max(2, int(round(radius)))
+    padded = cv2.copyMakeBorder(image, r, r, r, r, cv2.BORDER_CONSTANT, value=0)
+    cu, cv = int(round(u)) + r, int(round(v)) + r
+    return cv2.resize(padded[cv - r:cv + r, cu - r:cu + r], (side, side), interpolation=cv2.INTER_AREA)

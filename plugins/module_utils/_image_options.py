@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# Copyright: vapix.q6000 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Internal: the options of the image work (calibration_capture, remote_calibration's image drift check), with
+their checks, kept apart from the image work itself so that reading them never loads numpy or OpenCV."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, check_number
+
+IMAGE_ARGUMENT_SPEC = dict(
+    fit_budget=dict(type="float", default=0.5),
+    resolution=dict(type="str", default="1920x1080"),
+    ptz_resolution=dict(type="str", default="1280x720"),
+)
+
+
+def picture_size(name, text):
+    """(width, height) of a WIDTHxHEIGHT option."""
+    match = re.fullmatch(r"([1-9][0-9]{1,4})x([1-9][0-9]{1,4})", text or "")
+    if not match:
+        raise ValidationError("%s: %r is not WIDTHxHEIGHT (for instance 1920x1080)" % (name, text))
+    return int(match.group(1)), int(match.group(2))
+
+
+def check_image_options(params):
+    check_number("fit_budget", params["fit_budget"], 0.02, 5.0)
+    picture_size("resolution", params["resolution"])
+    picture_size("ptz_resolution", params["ptz_resolution"])
