@@ -525,7 +525,8 @@ def _image_drift(client, ptz, heads, entries, params):
                 baseline = head.get("baseline")
                 moved = _moved(drift, baseline)
                 drift.update(method="image", baseline=baseline, moved=round(moved, 3), tolerance=tolerance,
-                             max=max(m["error"] for m in drift["points"] if m["error"] is not None))
+                             max=max(m["error"] for m in drift["points"] if m["error"] is not None),
+                             flagged=moved > tolerance)
                 entry["drift"] = drift
                 against = ("its baseline (pan %+.2f, tilt %+.2f)" % (baseline["pan"], baseline["tilt"])
                            if baseline else "no baseline yet, so its whole offset")
@@ -582,7 +583,8 @@ def _measure(client, ptz, to_measure, tolerance):
             start = client.requests_made + ptz.requests_made
             errors = measure_drift(client, ptz, head["camera"], head["points"], sizes[head["camera"]])
             entry["requests"] += client.requests_made + ptz.requests_made - start
-            entry["drift"] = {"max": max(errors), "points": errors, "tolerance": tolerance}
+            entry["drift"] = {"method": "points", "max": max(errors), "points": errors, "tolerance": tolerance,
+                              "flagged": max(errors) > tolerance}
             if max(errors) > tolerance:
                 entry["would"] = "recalibrated"
                 entry["reason"] = "drifted %.2f degrees (tolerance %s)" % (max(errors), tolerance)
