@@ -133,3 +133,21 @@ attributes:
     membership:
       - vapix.q6000.vapix
 """
+
+    IMAGES = r"""
+options:
+  fit_budget:
+    description:
+      - Degrees a captured point may be from a fit of the head's other points; a point farther away is refused
+        and replaced. The device itself refuses a set whose worst point is about half a degree off its fit.
+    type: float
+    default: 0.5
+  resolution:
+    description: Resolution of the heads' snapshots, one of the Q6000-E's C(Properties.Image.Resolution).
+    type: str
+    default: 1920x1080
+  ptz_resolution:
+    description: Resolution of the PTZ's snapshots, one of the PTZ's C(Properties.Image.Resolution).
+    type: str
+    default: 1280x720
+"""

@@ -70,18 +70,30 @@ options:
               - How sure M(vapix.q6000.calibration_capture) was of the point (0 to 1). Accepted so that captured
                 point sets apply as they are; ignored.
             type: float
+      baseline:
+        description:
+          - For O(drift_method=image); the head's mean offset in degrees (signed, pan and tilt) measured right
+            after it was calibrated, kept beside its point set (RV(point_sets) returns it). The head is judged on
+            how far its offset moved from it, so a calibration that carries a steady offset (parallax) does not
+            raise an alarm on every check. Without one, the head is judged on its whole offset and one is
+            recorded.
+        type: dict
+        suboptions:
+          pan:
+            description: Mean pan offset, degrees.
+            type: float
+            required: true
+          tilt:
+            description: Mean tilt offset, degrees.
+            type: float
+            required: true
   recalibrate:
     description:
       - V(when_uncalibrated) calibrates only the heads the device reports as not calibrated.
       - V(always) calibrates every head given, on every run (always reports a change).
-      - V(when_drifted) also checks each calibrated head; it sends the PTZ, through the head's saved
-        calibration, to each point (C(com/ptz.cgi?camera=N&center=..)), reads where the PTZ went, and
-        recalibrates the heads off by more than O(drift_tolerance). B(This moves the PTZ); the PTZ is put back
-        where it was afterwards, zoom included. It needs O(remote_username) and O(remote_password), and the PTZ
-        is reached at O(ptz_hostname). It finds a saved
-        calibration that no longer matches the declared points (a recalibration by hand, a swapped or reset
-        device); after the mount itself was knocked, the declared points are outdated too and must be measured
-        again.
+      - V(when_drifted) also checks each calibrated head, by O(drift_method). B(This moves the PTZ); the PTZ is
+        put back where it was afterwards, zoom included. It needs O(remote_username) and O(remote_password), and
+        the PTZ is reached at O(ptz_hostname).
     type: str
     choices: [when_uncalibrated, always, when_drifted]
     default: when_uncalibrated
@@ -95,13 +107,43 @@ options:
         and names the camera and target of that session.
     type: bool
     default: false
+  drift_method:
+    description:
+      - How O(recalibrate=when_drifted) measures drift.
+      - V(points) sends the PTZ, through the head's saved calibration, to each point
+        (C(com/ptz.cgi?camera=N&center=..)), reads where it went, and recalibrates the heads off the declared
+        points' pan/tilt by more than O(drift_tolerance). It finds a saved calibration that no longer matches
+        the declared points (a recalibration by hand, a swapped or reset device), but not a knock to the
+        mount, which moves the points too.
+      - V(image) clicks to centre the same way at the declared points' pixels and measures, from the PTZ's and
+        the head's pictures, how far in degrees the PTZ lands from what the head sees at that pixel (it finds
+        the head's patch in the PTZ's picture and centres on it, as M(vapix.q6000.calibration_capture) does).
+        Per head, the signed mean offset in pan and in tilt is compared with the head's O(heads[].baseline); a
+        head whose offset moved by more than O(drift_tolerance) is flagged. A flagged head makes the task fail
+        with the measurement, or, with O(recapture=true), gets new points captured, is recalibrated from them,
+        and returns them in RV(point_sets). Every head this run calibrates gets a baseline measured right
+        after, so V(image) with O(recalibrate=always) calibrates and records baselines. Needs numpy and
+        opencv-python-headless.
+    type: str
+    choices: [points, image]
+    default: points
   drift_tolerance:
-    description: Degrees between a point's pan/tilt and where the PTZ goes for it above which a head has drifted.
+    description:
+      - Degrees above which a head has drifted; for V(points), between a point's pan/tilt and where the PTZ
+        went for it; for V(image), how far the head's mean offset moved from its baseline.
+      - Defaults to 1.0 for O(drift_method=points) and 0.3 for O(drift_method=image).
     type: float
-    default: 1.0
+  recapture:
+    description:
+      - With O(drift_method=image); a flagged head's declared points are stale too, so capture new ones (the
+        points the check measured when they agree, else a fresh capture), recalibrate the head from them, and
+        return them with a new baseline in RV(point_sets), instead of failing.
+    type: bool
+    default: false
 
 extends_documentation_fragment:
   - vapix.q6000.vapix
+  - vapix.q6000.vapix.images
   - vapix.q6000.vapix.action_group
   - ansible.builtin.action_common_attributes
 attributes:
@@ -157,9 +199,31 @@ EXAMPLES = r"""
     drift_tolerance: 1.5
     remote_username: "{{ q6000_remote_username }}"
     remote_password: "{{ q6000_remote_password }}"
+
+- name: Nightly; the image drift check, with new points captured for a knocked head
+  vapix.q6000.remote_calibration:
+    heads: "{{ q6000_calibration_heads }}"
+    recalibrate: when_drifted
+    drift_method: image
+    recapture: true
+    remote_username: "{{ q6000_remote_username }}"
+    remote_password: "{{ q6000_remote_password }}"
+  register: checked
 """
 
 RETURN = r"""
+point_sets:
+  description:
+    - The heads' point sets as the inventory is to keep them; those given, with new points (recapture) and
+      baselines (recorded or measured anew) in place.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{camera: 1, points: [{x: -0.6, y: 0.5, pan: 61.2, tilt: -2.4}], baseline: {pan: 0.02, tilt: -0.01}}]
+point_sets_updated:
+  description: Whether RV(point_sets) differs from the heads given (write them back when true).
+  returned: always
+  type: bool
 heads:
   description: What was done, per head, in the order given.
   returned: always
@@ -195,10 +259,25 @@ heads:
       type: int
       sample: 4
     drift:
-      description: With O(recalibrate=when_drifted), for a calibrated head; degrees between each point's
-        pan/tilt and where the PTZ went for it, their maximum and the tolerance. Null when not measured.
+      description:
+        - With O(recalibrate=when_drifted), for a calibrated head; null when not measured. Always C(method),
+          C(tolerance), C(flagged) and C(max) (the largest point error, degrees).
+        - For V(points), C(points) are the degrees between each point's pan/tilt and where the PTZ went for it.
+        - For V(image), C(points) are per point the signed C(pan) and C(tilt) offsets and their C(error) in
+          degrees (null, with a C(reason), for a point the pictures could not place); C(pan) and C(tilt) are
+          the head's signed means, C(baseline) the one given, C(moved) how far the means are from it, and
+          C(thumbnail) a small JPEG data URI (the head's patch at the worst point beside the PTZ's view after
+          click-to-center) for a report.
       type: dict
-      sample: {max: 3.02, points: [3.01, 3.02, 2.98, 3.0], tolerance: 1.0}
+      sample: {method: points, max: 3.02, points: [3.01, 3.02, 2.98, 3.0], tolerance: 1.0, flagged: true}
+    baseline:
+      description: With O(drift_method=image), the baseline recorded for the head by this run, if any.
+      type: dict
+      sample: {pan: 0.02, tilt: -0.01}
+    point_set:
+      description: With O(recapture=true), the new points of a head that was recaptured.
+      type: list
+      elements: dict
     requests:
       description: HTTP requests the head's drift check and session took.
       type: int
