@@ -418,7 +418,7 @@ class Capture:
             landed = self.servo.where
             try:
                 picture = self.servo.picture()
-                match = vision.locate(head, x, y, picture, self.radius_coarse)
+                match = self._landed(head, x, y, picture)
                 true = self.centre(head, x, y, match)
             except vision.TargetError as exc:
                 measured.append({"x": point["x"], "y": point["y"], "pan": None, "tilt": None, "error": None,
@@ -443,6 +443,14 @@ class Capture:
                 "pan": round(sum(m["pan"] for m in good) / len(good), 3),
                 "tilt": round(sum(m["tilt"] for m in good) / len(good), 3),
                 "thumbnail": "data:image/jpeg;base64," + base64.b64encode(thumbnail).decode("ascii")}
+
+    def _landed(self, head, x, y, picture):
+        """The head pixel in the PTZ's picture where the check landed; a patch that fails to match (a few
+        features, or a marginal mapping) gets one more try with a wider patch before the point is given up."""
+        try:
+            return vision.locate(head, x, y, picture, self.radius_coarse)
+        except vision.TargetError:
+            return vision.locate(head, x, y, picture, self.radius_coarse * 1.6)
 
     def recapture(self, camera, found, count, budget):
         """New points for a head whose mount moved: the points the drift check found, when enough of them agree
@@ -533,4 +541,4 @@ def image_work(client, ptz, params, cameras):
         yield capture
     finally:
         with shielded():
-            put_back(ptz, home)
+            _put_back(ptz, home, {})

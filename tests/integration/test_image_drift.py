@@ -1,0 +1,291 @@
+# -*- coding: utf-8 -*-
+"""remote_calibration's image drift check against the twin: a knock to the mount (the twin turns its heads
+against the world and the PTZ) is found from the pictures, where the points method finds nothing; a baseline
+keeps a head's steady offset from raising an alarm; recapture fixes the head; every failure leaves the PTZ
+put back, no session open and the old calibration in place. playbooks/check_calibration.yml, the nightly job.
+
+Pictures at reduced resolution (heads 1280x720, PTZ 640x360), as in test_calibration_capture.py; `make bench`
+(section vision) measures the check over a fleet with knocks of 0.5, 1 and 3 degrees."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+import yaml
+
+from tests.integration.conftest import PLAYBOOKS, Runner, device, fresh_units, play
+from tests.sites import write_site
+
+PTZ_ACCOUNT = {"remote_username": "{{ q6000_remote_username }}", "remote_password": "{{ q6000_remote_password }}"}
+REDUCED = {"resolution": "1280x720", "ptz_resolution": "640x360"}
+HOME = {"pan": 33.5, "tilt": -5.25, "zoom": 1200}
+LINK = {"name": "link", "vapix.q6000.remote_camera_params": {
+    "remote_host": "{{ q6000_remote_host }}", "http_port": "{{ q6000_remote_http_port }}",
+    "remote_username": "{{ q6000_remote_username }}", "remote_password": "{{ q6000_remote_password }}",
+    "wait_for_connection": True, "wait_timeout": 20}}
+CAMERAS = (1, 3)
+
+
+def calibration(heads, register="calibration", **options):
+    return {"name": register, "vapix.q6000.remote_calibration": dict(PTZ_ACCOUNT, heads=heads, drift_method="image",
+                                                                    **dict(REDUCED, **options)),
+            "register": register}
+
+
+def captured_points(twin, unit, workdir, cameras=CAMERAS):
+    """Point sets as calibration_capture measures them (at pixels with detail the pictures can place)."""
+    capture = {"name": "capture", "vapix.q6000.calibration_capture": dict(PTZ_ACCOUNT, cameras=list(cameras),
+                                                                         **REDUCED)}
+    run = Runner(workdir)(play([capture]), twin.inventory_path, limit=unit, timeout=600)
+    assert run.rc == 0, run.output[-3000:]
+    return run.result("capture", unit)["heads"]
+
+
+def saved_directions(twin, unit):
+    """Where the PTZ turns through each head's saved calibration for a pixel: the calibration as the device has
+    it (the PTZ is aimed home afterwards)."""
+    directions = {}
+    for camera in CAMERAS:
+        device(twin, unit, "com/ptz.cgi", camera=camera, center="300,200", imagewidth=1280, imageheight=720)
+        deadline, last = time.monotonic() + 15, None
+        while time.monotonic() < deadline:
+            time.sleep(0.2)
+            position = twin.state(unit)["ptz"]
+            if position == last and not position["moving"]:
+                break
+            last = position
+        directions[camera] = (round(last["pan"], 3), round(last["tilt"], 3))
+    aim_home(twin, unit)
+    time.sleep(1.0)
+    return directions
+
+
+def aim_home(twin, unit):
+    device(twin, unit, "ptz:com/ptz.cgi", **HOME)
+
+
+def assert_home(twin, unit):
+    ptz = twin.state(unit)["ptz"]
+    assert (ptz["pan"], ptz["tilt"], ptz["zoom"]) == pytest.approx((HOME["pan"], HOME["tilt"], HOME["zoom"]),
+                                                                   abs=0.02)
+
+
+@pytest.fixture(scope="module")
+def calibrated(twin, workdir):
+    """Two linked units, heads 1 and 3 captured and calibrated, with their baselines."""
+    units = fresh_units(twin, 2)
+    prepared = {}
+    for unit in units:
+        heads = captured_points(twin, unit, workdir)
+        run = Runner(workdir)(play([LINK, calibration(heads, recalibrate="always")]), twin.inventory_path,
+                              limit=unit, timeout=600)
+        assert run.rc == 0, run.output[-3000:]
+        prepared[unit] = run.result("calibration", unit)["point_sets"]
+    return prepared
+
+
+def test_calibrating_records_a_baseline_and_an_unknocked_unit_passes(ansible, twin, calibrated):
+    unit = sorted(calibrated)[0] if ansible.execution == "auto" else sorted(calibrated)[1]
+    heads = calibrated[unit]
+    assert [head["camera"] for head in heads] == list(CAMERAS)
+    for head in heads:
+        assert set(head["baseline"]) == {"pan", "tilt"}
+        assert abs(head["baseline"]["pan"]) < 0.3 and abs(head["baseline"]["tilt"]) < 0.3, head
+    aim_home(twin, unit)
+    run = ansible(play([calibration(heads, recalibrate="when_drifted")]), twin.inventory_path, limit=unit,
+                  timeout=600)
+    assert run.rc == 0, run.output[-3000:]
+    result = run.result("calibration", unit)
+    assert result["changed"] is False and result["point_sets_updated"] is False
+    assert result["point_sets"] == heads
+    for entry in result["heads"]:
+        drift = entry["drift"]
+        assert drift["method"] == "image" and drift["tolerance"] == 0.3 and drift["flagged"] is False
+        assert drift["moved"] < 0.15, drift
+        unmeasured = [p for p in drift["points"] if p["error"] is None]
+        assert len(unmeasured) <= 1, unmeasured
+        assert drift["thumbnail"].startswith("data:image/jpeg;base64,") and len(drift["thumbnail"]) < 8000
+        assert "within tolerance" in entry["reason"]
+    assert twin.state(unit)["session"] is None
+    assert_home(twin, unit)
+    assert twin.hosts[unit]["q6000_remote_password"] not in run.output
+
+
+def test_a_knock_is_found_from_the_pictures_and_recapture_fixes_the_head(ansible, twin, workdir):
+    """Knocked 1 degree: the points method sees nothing, the image check fails naming both heads with the
+    measurement (the calibration untouched), and recapture captures, recalibrates and returns new point sets
+    whose next check passes."""
+    [unit] = fresh_units(twin, 1)
+    heads = captured_points(twin, unit, workdir)
+    run = Runner(workdir)(play([LINK, calibration(heads, recalibrate="always")]), twin.inventory_path,
+                          limit=unit, timeout=600)
+    assert run.rc == 0, run.output[-3000:]
+    heads = run.result("calibration", unit)["point_sets"]
+    saved = saved_directions(twin, unit)
+    twin.knock(unit, 1.0)
+    aim_home(twin, unit)
+    points_method = {"name": "points", "register": "points", "vapix.q6000.remote_calibration": dict(
+        PTZ_ACCOUNT, heads=heads, recalibrate="when_drifted")}
+    run = ansible(play([points_method, calibration(heads, recalibrate="when_drifted")]), twin.inventory_path,
+                  limit=unit, timeout=600)
+    assert run.rc != 0
+    assert all(not e["drift"]["flagged"] and e["drift"]["max"] < 0.2 for e in run.result("points", unit)["heads"])
+    result = run.result("calibration", unit)
+    assert "camera 1 moved" in result["msg"] and "camera 3 moved" in result["msg"], result["msg"]
+    for entry in result["heads"]:
+        drift = entry["drift"]
+        assert drift["flagged"] is True
+        assert drift["pan"] - entry_baseline(heads, entry)["pan"] == pytest.approx(1.0, abs=0.2), drift
+        assert abs(drift["tilt"] - entry_baseline(heads, entry)["tilt"]) < 0.2, drift
+    assert twin.state(unit)["session"] is None
+    assert_home(twin, unit)
+    assert saved_directions(twin, unit) == saved
+
+    run = ansible(play([calibration(heads, recalibrate="when_drifted", recapture=True)]), twin.inventory_path,
+                  limit=unit, timeout=900)
+    assert run.rc == 0, run.output[-3000:]
+    result = run.result("calibration", unit)
+    assert result["changed"] is True and result["point_sets_updated"] is True
+    assert [e["action"] for e in result["heads"]] == ["recalibrated", "recalibrated"]
+    for head in result["point_sets"]:
+        truths = twin.truths(unit, head["camera"], [(p["x"], p["y"]) for p in head["points"]])
+        errors = [math.hypot((p["pan"] - t["pan"]) * math.cos(math.radians(t["tilt"])), p["tilt"] - t["tilt"])
+                  for p, t in zip(head["points"], truths)]
+        assert max(errors) < 0.5, errors
+    assert_home(twin, unit)
+    run = ansible(play([calibration(result["point_sets"], recalibrate="when_drifted")]), twin.inventory_path,
+                  limit=unit, timeout=600)
+    assert run.rc == 0, run.output[-3000:]
+    assert not any(e["drift"]["flagged"] for e in run.result("calibration", unit)["heads"])
+
+
+def entry_baseline(heads, entry):
+    return next(head["baseline"] for head in heads if head["camera"] == entry["camera"])
+
+
+def test_a_fault_in_the_middle_leaves_the_ptz_home_no_session_and_the_old_calibration(twin, workdir, calibrated):
+    unit = sorted(calibrated)[0]
+    heads = calibrated[unit]
+    twin.knock(unit, 2.0)
+    saved = saved_directions(twin, unit)
+    # The PTZ refuses its pictures: the check has moved the PTZ (a click through the calibration) by then.
+    twin.fault(unit, "ptz:/axis-cgi/jpg/image.cgi", "http500", count=200)
+    try:
+        run = Runner(workdir)(play([calibration(heads, recalibrate="when_drifted", recapture=True)]),
+                              twin.inventory_path, limit=unit, timeout=600)
+    finally:
+        twin.reset(unit)
+        twin.knock(unit, -2.0)
+    assert run.rc != 0
+    assert "image.cgi" in run.result("calibration", unit)["msg"]
+    assert twin.state(unit)["session"] is None
+    assert_home(twin, unit)
+    assert saved_directions(twin, unit) == saved
+
+
+@pytest.mark.parametrize("options, option", [
+    ({"recapture": True, "recalibrate": "always"}, "recapture"),
+    ({"drift_tolerance": 0.0}, "drift_tolerance"),
+    ({"resolution": "big"}, "resolution"),
+    ({"remote_username": None, "remote_password": None, "recalibrate": "always"}, "drift_method: image"),
+    ({"heads": [{"camera": 1, "baseline": {"pan": 90.0, "tilt": 0.0}, "points": [
+        {"x": -0.5, "y": 0.5, "pan": 1, "tilt": -5}, {"x": 0.5, "y": 0.5, "pan": 50, "tilt": -5},
+        {"x": 0.5, "y": -0.5, "pan": 50, "tilt": -40}, {"x": -0.5, "y": -0.5, "pan": 1, "tilt": -40}]}]},
+     "heads[0].baseline.pan"),
+])
+def test_bad_options_are_refused_before_any_request(twin, workdir, options, option):
+    unit = next(twin.unused)
+    heads = options.pop("heads", [{"camera": 1, "points": [
+        {"x": -0.5, "y": 0.5, "pan": 1, "tilt": -5}, {"x": 0.5, "y": 0.5, "pan": 50, "tilt": -5},
+        {"x": 0.5, "y": -0.5, "pan": 50, "tilt": -40}, {"x": -0.5, "y": -0.5, "pan": 1, "tilt": -40}]}])
+    task = calibration(heads, **dict({"recalibrate": "when_drifted"}, **options))
+    for key in ("remote_username", "remote_password"):
+        if task["vapix.q6000.remote_calibration"][key] is None:
+            del task["vapix.q6000.remote_calibration"][key]
+    before = twin.counters(unit)["cgi"]
+    run = Runner(workdir)(play([task]), twin.inventory_path, limit=unit)
+    assert run.rc != 0
+    assert run.result("calibration", unit)["msg"].startswith(option), run.result("calibration", unit)["msg"]
+    assert twin.counters(unit)["cgi"] == before
+
+
+@pytest.mark.parametrize("execution", ["auto", "module"])
+def test_without_opencv_the_image_method_says_what_to_install_and_the_points_method_runs(twin, workdir, tmp_path,
+                                                                                         execution):
+    unit = next(twin.unused)
+    blocker = tmp_path / "no-opencv"
+    blocker.mkdir()
+    (blocker / "cv2.py").write_text("raise ImportError('No module named cv2 (blocked for this test)')\n")
+    heads = [{"camera": 1, "points": [
+        {"x": -0.5, "y": 0.5, "pan": 1, "tilt": -5}, {"x": 0.5, "y": 0.5, "pan": 50, "tilt": -5},
+        {"x": 0.5, "y": -0.5, "pan": 50, "tilt": -40}, {"x": -0.5, "y": -0.5, "pan": 1, "tilt": -40}]}]
+    points = {"name": "points", "vapix.q6000.remote_calibration": {"heads": heads}, "check_mode": True}
+    run = Runner(workdir, execution)(play([points, calibration(heads, recalibrate="when_drifted")]),
+                                     twin.inventory_path, limit=unit, env={"PYTHONPATH": str(blocker)})
+    assert run.rc != 0
+    assert run.result("points", unit).get("failed") is not True
+    message = run.result("calibration", unit)["msg"]
+    assert message.startswith("drift_method: image needs opencv-python-headless and numpy"), message
+    assert "Failed to import" in message
+
+
+# --- playbooks/check_calibration.yml ------------------------------------------------------------------------
+
+def test_the_nightly_check_fails_the_knocked_unit_and_fixes_it(twin, workdir):
+    """Two units: the first check records baselines; after a knock of one, the check fails that unit with
+    its measurement and leaves the other ok and unchanged; q6000_fix=true recaptures and recalibrates it,
+    writes its new point sets, and reports it changed; the report shows the pictures."""
+    units = fresh_units(twin, 2)
+    directory = workdir / "site-check"
+    inventory = write_site(twin, directory, [])
+    for unit in units:
+        heads = captured_points(twin, unit, workdir, cameras=(2,))
+        (directory / "host_vars" / ("%s.yml" % unit)).write_text(yaml.safe_dump({"q6000_calibration_heads": heads}))
+        run = Runner(workdir)(play([LINK, calibration(heads, recalibrate="always")]), twin.inventory_path,
+                              limit=unit, timeout=600)
+        assert run.rc == 0, run.output[-3000:]
+    report = directory / "report.html"
+    extra = {"q6000_check_resolution": REDUCED["resolution"], "q6000_check_ptz_resolution": REDUCED["ptz_resolution"],
+             "q6000_report_path": str(report)}
+    check = Runner(workdir)
+    limit = ",".join(units)
+
+    def point_sets(unit):
+        return yaml.safe_load((directory / "host_vars" / unit / "q6000_calibration.yml").read_text())[
+            "q6000_calibration_heads"]
+
+    first = check(PLAYBOOKS / "check_calibration.yml", inventory, limit=limit, extra_vars=extra, timeout=900)
+    assert first.rc == 0, first.output[-3000:]
+    for unit in units:
+        assert "baseline" in point_sets(unit)[0]
+    baselines = {unit: point_sets(unit) for unit in units}
+
+    knocked, steady = units
+    twin.knock(knocked, -1.0)
+    second = check(PLAYBOOKS / "check_calibration.yml", inventory, limit=limit, extra_vars=extra, timeout=900)
+    assert second.rc != 0
+    failure = second.result("Fail a unit with a drifted head, with its measurement", knocked)
+    assert "camera 2 moved" in failure["msg"], failure["msg"]
+    assert second.results("Fail a unit with a drifted head, with its measurement", steady)[0]["result"].get(
+        "skipped")
+    assert second.result("Measure each head's drift from images", steady)["changed"] is False
+    assert point_sets(steady) == baselines[steady] and point_sets(knocked) == baselines[knocked]
+    page = report.read_text()
+    assert knocked in page and "data:image/jpeg;base64," in page
+
+    third = check(PLAYBOOKS / "check_calibration.yml", inventory, limit=limit,
+                  extra_vars=dict(extra, q6000_fix=True), timeout=900)
+    assert third.rc == 0, third.output[-3000:]
+    assert third.result("Measure each head's drift from images", knocked)["changed"] is True
+    assert third.result("Measure each head's drift from images", steady)["changed"] is False
+    assert point_sets(knocked) != baselines[knocked] and point_sets(steady) == baselines[steady]
+    assert twin.state(knocked)["session"] is None
+
+    fourth = check(PLAYBOOKS / "check_calibration.yml", inventory, limit=limit, extra_vars=extra, timeout=900)
+    assert fourth.rc == 0, fourth.output[-3000:]
+    for unit in units:
+        assert fourth.result("Measure each head's drift from images", unit)["changed"] is False
+    assert not any(twin.hosts[unit]["q6000_remote_password"] in run.output
+                   for unit in units for run in (first, second, third, fourth))
