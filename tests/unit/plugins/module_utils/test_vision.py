@@ -92,3 +92,21 @@ def test_a_pattern_that_repeats_is_refused():
     rough = np.array([[1, 0, -5.0], [0, 1, 0.0], [0, 0, 1]])
     with pytest.raises(vision.TargetError, match="repetitive"):
         vision.follow(head, 0.0, 0.0, image, 60, rough)
+
+
+def test_a_thumbnail_is_the_head_patch_beside_the_ptz_centre_and_stays_small():
+    head_image = texture()
+    ptz_image = np.full((360, 640), 30, np.uint8)
+    ptz_image[170:190, 310:330] = 250  # a bright square at the PTZ picture's centre
+    jpeg = vision.thumbnail(vision.HeadPicture(head_image), -0.5, 0.5, 50, ptz_image, 60, side=64)
+    assert len(jpeg) < 4000
+    picture = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert picture.shape == (64, 130, 3)
+    right = cv2.cvtColor(picture[:, 66:], cv2.COLOR_BGR2GRAY)
+    assert right[28:31, 28:31].mean() > 150 and right[5:15, 5:15].mean() < 60
+    # The left half is the head's patch around pixel (-0.5, 0.5): (240, 135) in the head's picture.
+    u, v = vision.to_pixel(-0.5, 0.5, 960, 540)
+    expected = cv2.resize(head_image[int(v) - 50:int(v) + 50, int(u) - 50:int(u) + 50], (64, 64),
+                          interpolation=cv2.INTER_AREA).astype(float)
+    left = cv2.cvtColor(picture[:, :64], cv2.COLOR_BGR2GRAY).astype(float)
+    assert np.corrcoef(left[:20].ravel(), expected[:20].ravel())[0, 1] > 0.9
