@@ -72,6 +72,7 @@ SEARCH_STEP = 45.0  # degrees of pan between the views of the first point's sear
 FINE_SCALE = 3.5  # PTZ pixels per head pixel at which a point is taken: the PTZ sees finer than the head
 CENTRED = 0.6  # PTZ pixels from the picture's centre within which the target is centred
 CORRECTABLE = 25.0  # PTZ pixels within which the rest is turned into degrees instead of another move
+MIN_STEP_PIXELS = 6.0  # PTZ pixels a click must go for the degrees per pixel to be learnt from it
 SPARE = 2  # points captured beyond those asked, so that the ones that fit worst can be left out
 MAX_MOVES = 4  # per point after the approach (one move, or the first point's search), the zoom included
 SUBPIXEL = 10  # center= in tenths of a pixel (imagewidth and imageheight scaled alike)
@@ -205,13 +206,15 @@ class Knowledge:
             return None
         return sorted(self.steps)[len(self.steps) // 2]
 
-    def learn_step(self, before, after, offset):
-        """A click `offset` pixels from the centre of the wide picture turned the PTZ from `before` to `after`."""
+    def learn_step(self, before, after, offset, factor=1.0):
+        """A click `offset` pixels from the centre of a picture taken `factor` times zoomed in from the wide end
+        turned the PTZ from `before` to `after`. Short clicks are left out: a pixel of error in where the
+        target was would weigh too much."""
         pixels = math.hypot(*offset)
-        if pixels >= 20.0:
+        if pixels >= MIN_STEP_PIXELS:
             tilt = math.radians((before[1] + after[1]) / 2.0)
             turned = math.hypot(wrap180(after[0] - before[0]) * math.cos(tilt), after[1] - before[1])
-            self.steps.append(turned / pixels)
+            self.steps.append(turned / pixels * factor)
 
     def learn(self, camera, point):
         self.points.setdefault(camera, []).append(point)
@@ -352,7 +355,9 @@ class Capture:
                 raise vision.TargetError("not centred after %d moves (%.1f pixels off)"
                                          % (MAX_MOVES, math.hypot(du, dv)))
             expected = vision.recentred(match.mapping, match.u, match.v, *size)
+            before = self.servo.where
             self.servo.click(match.u, match.v)
+            self.knowledge.learn_step(before, self.servo.where, (du, dv), factor)
             match = vision.follow(head, x, y, self.servo.picture(), self.radius_fine, expected)
         return self._point(x, y, self.servo.where[0], self.servo.where[1], match)
 
