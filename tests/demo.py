@@ -66,8 +66,8 @@ def main(argv=None):
         playbook(inventory, "site.yml", extra=["-e", "q6000_serial=100%"])
 
         step("Calibration from images: every head's points captured, the heads calibrated, baselines kept")
-        playbook(inventory, "capture_calibration.yml", extra=["-e", "q6000_capture_method=image",
-                                                                "-e", "q6000_capture_save=true"] + images)
+        capture = ["-e", "q6000_capture_method=image", "-e", "q6000_capture_save=true"]
+        playbook(inventory, "capture_calibration.yml", extra=capture + images)
         print("point sets: %s" % ", ".join(str(inventory.parent / "host_vars" / u / "q6000_calibration.yml")
                                            for u in units))
 

@@ -201,6 +201,11 @@ def test_the_playbook_captures_every_unit_from_images_writes_their_point_sets_an
     kept = yaml.safe_load((directory / "host_vars" / ("%s.yml" % units[0])).read_text())["q6000_calibration_heads"]
     extra = {"q6000_capture_method": "image", "q6000_capture_cameras": [1, 2], "q6000_capture_save": True,
              "q6000_capture_resolution": REDUCED["resolution"], "q6000_capture_ptz_resolution": REDUCED["ptz_resolution"]}
+    # Linked first, as site.yml does: the save measures each head's baseline through its calibration.
+    from tests.integration.test_image_drift import LINK
+
+    linked = ansible(play([LINK]), twin.inventory_path, limit=",".join(units))
+    assert linked.rc == 0, linked.output[-3000:]
     run = ansible(PLAYBOOKS / "capture_calibration.yml", inventory, limit=",".join(units), extra_vars=extra,
                   timeout=1200)
     assert run.rc == 0, run.output[-3000:]
@@ -212,6 +217,8 @@ def test_the_playbook_captures_every_unit_from_images_writes_their_point_sets_an
             if head["camera"] in (1, 2):
                 errors = [error_of(twin, unit, dict(point, camera=head["camera"])) for point in head["points"]]
                 assert statistics.median(errors) < 0.3, errors
+        for head in heads[:2]:
+            assert set(head["baseline"]) == {"pan", "tilt"}, head
         if unit == units[0]:
             assert heads[-1] == kept[0]
         assert twin.state(unit)["calibrated"] == {"1": True, "2": True, "3": False, "4": False}

@@ -29,15 +29,15 @@ CAMERAS = (1, 3)
 
 
 def calibration(heads, register="calibration", **options):
-    return {"name": register, "vapix.q6000.remote_calibration": dict(PTZ_ACCOUNT, heads=heads, drift_method="image",
-                                                                    **dict(REDUCED, **options)),
+    options = dict(PTZ_ACCOUNT, heads=heads, drift_method="image", **dict(REDUCED, **options))
+    return {"name": register, "vapix.q6000.remote_calibration": options,
             "register": register}
 
 
 def captured_points(twin, unit, workdir, cameras=CAMERAS):
     """Point sets as calibration_capture measures them (at pixels with detail the pictures can place)."""
-    capture = {"name": "capture", "vapix.q6000.calibration_capture": dict(PTZ_ACCOUNT, cameras=list(cameras),
-                                                                         **REDUCED)}
+    options = dict(PTZ_ACCOUNT, cameras=list(cameras), **REDUCED)
+    capture = {"name": "capture", "vapix.q6000.calibration_capture": options}
     run = Runner(workdir)(play([capture]), twin.inventory_path, limit=unit, timeout=600)
     assert run.rc == 0, run.output[-3000:]
     return run.result("capture", unit)["heads"]
@@ -129,7 +129,7 @@ def test_a_knock_is_found_from_the_pictures_and_recapture_fixes_the_head(twin, w
     points_method = {"name": "points", "register": "points", "vapix.q6000.remote_calibration": dict(
         PTZ_ACCOUNT, heads=heads, recalibrate="when_drifted")}
     run = Runner(workdir)(play([points_method, calibration(heads, recalibrate="when_drifted")]), twin.inventory_path,
-                  limit=unit, timeout=600)
+                          limit=unit, timeout=600)
     assert run.rc != 0
     # The saved calibration still maps the points where they were declared: the fit's own residual, no knock.
     points_drift = [e["drift"] for e in run.result("points", unit)["heads"]]
@@ -146,7 +146,7 @@ def test_a_knock_is_found_from_the_pictures_and_recapture_fixes_the_head(twin, w
     assert saved_directions(twin, unit) == saved
 
     run = Runner(workdir)(play([calibration(heads, recalibrate="when_drifted", recapture=True)]), twin.inventory_path,
-                  limit=unit, timeout=900)
+                          limit=unit, timeout=900)
     assert run.rc == 0, run.output[-3000:]
     result = run.result("calibration", unit)
     assert result["changed"] is True and result["point_sets_updated"] is True
@@ -159,7 +159,7 @@ def test_a_knock_is_found_from_the_pictures_and_recapture_fixes_the_head(twin, w
         assert sorted(errors)[len(errors) // 2] < 0.3 and max(errors) < 1.0, errors
     assert_home(twin, unit)
     run = Runner(workdir)(play([calibration(result["point_sets"], recalibrate="when_drifted")]), twin.inventory_path,
-                  limit=unit, timeout=600)
+                          limit=unit, timeout=600)
     assert run.rc == 0, run.output[-3000:]
     assert not any(e["drift"]["flagged"] for e in run.result("calibration", unit)["heads"])
 
