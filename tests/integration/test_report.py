@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import re
+import select
 import shutil
 import struct
 import subprocess
 import tempfile
+import time
 import zlib
 from html.parser import HTMLParser
 
@@ -51,6 +56,103 @@ def screenshot(report):
     chromium(report.parent, "--screenshot=%s" % png, "--window-size=1400,2000", report.as_uri())
     assert png.exists(), "no screenshot"
     return png.read_bytes()
+
+
+class DevTools:
+    """Headless Chromium driven over its DevTools pipe (fds 3 and 4), for what a DOM dump cannot tell: how long
+    a page takes to load, what it requests, whether its images decode. Use as a context manager."""
+
+    def __init__(self, directory, window="1400,2000"):
+        binary = shutil.which("chromium")
+        if binary is None:
+            pytest.fail("chromium is not installed: run tests/utils/install-chromium (Debian's chromium, as root)")
+        theirs_in, self._out = os.pipe()
+        self._in, theirs_out = os.pipe()
+
+        def wire():
+            # Out of the way first: a pipe end may itself be fd 3 or 4.
+            high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (theirs_in, theirs_out)]
+            os.dup2(high[0], 3)
+            os.dup2(high[1], 4)
+
+        profile = tempfile.mkdtemp(prefix="chromium-", dir=directory)
+        self.process = subprocess.Popen(  # pylint: disable=subprocess-popen-preexec-fn
+            [binary, *CHROMIUM_FLAGS, "--user-data-dir=%s" % profile, "--remote-debugging-pipe",
+             "--window-size=%s" % window, "about:blank"],
+            preexec_fn=wire, pass_fds=(3, 4), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        os.close(theirs_in)
+        os.close(theirs_out)
+        self._buffer, self._events, self._ids = b"", [], 0
+        page = [t for t in self.send("Target.getTargets")["targetInfos"] if t["type"] == "page"][0]
+        self.session = self.send("Target.attachToTarget", targetId=page["targetId"], flatten=True)["sessionId"]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.send("Browser.close", timeout=10)
+            self.process.wait(timeout=10)
+        except (AssertionError, OSError, subprocess.TimeoutExpired):
+            self.process.kill()
+            self.process.wait()
+        finally:
+            os.close(self._in)
+            os.close(self._out)
+
+    def _message(self, deadline):
+        while b"\0" not in self._buffer:
+            ready, _w, _x = select.select([self._in], [], [], max(0.0, deadline - time.monotonic()))
+            assert ready, "Chromium did not answer in time"
+            chunk = os.read(self._in, 1 << 20)
+            assert chunk, "Chromium closed its DevTools pipe"
+            self._buffer += chunk
+        message, self._buffer = self._buffer.split(b"\0", 1)
+        return json.loads(message)
+
+    def send(self, method, session=None, timeout=120, **params):
+        """One command (to the page's session when `session` is true); its result. Events wait in a queue."""
+        self._ids += 1
+        message = {"id": self._ids, "method": method, "params": params}
+        if session:
+            message["sessionId"] = self.session
+        os.write(self._out, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self._message(deadline)
+            if answer.get("id") == self._ids:
+                assert "error" not in answer, "%s: %s" % (method, answer["error"])
+                return answer["result"]
+            self._events.append(answer)
+
+    def events(self, method):
+        return [e["params"] for e in self._events if e.get("method") == method]
+
+    def wait(self, method, timeout=120):
+        deadline = time.monotonic() + timeout
+        while not self.events(method):
+            self._events.append(self._message(deadline))
+        return self.events(method)[0]
+
+    def open(self, url):
+        """Load a page, recording the requests it makes; returns the seconds until its load event."""
+        self.send("Network.enable", session=True)
+        self.send("Page.enable", session=True)
+        started = time.monotonic()
+        self.send("Page.navigate", session=True, url=url)
+        self.wait("Page.loadEventFired")
+        return time.monotonic() - started
+
+    def requests(self):
+        return [e["request"]["url"] for e in self.events("Network.requestWillBeSent")]
+
+    def run(self, script):
+        """The value of a JavaScript expression in the page (a promise is awaited)."""
+        answer = self.send("Runtime.evaluate", session=True, expression=script, awaitPromise=True,
+                           returnByValue=True)
+        assert "exceptionDetails" not in answer, answer["exceptionDetails"]
+        return answer["result"].get("value")
 
 
 class Node:
@@ -245,12 +347,16 @@ def test_rollout_and_report_in_one_run_show_the_drifted_head_and_a_unit_that_can
 
     assert_screenshot(screenshot(report))
     page = browse(report)
-    assert [s.attrs["id"] for s in page.root.find_all("section", cls="unit")] == ["unit-%s" % u for u in units]
+    # Problems first (the drifted unit, the failed one), each group in inventory order.
+    assert [s.attrs["id"] for s in page.root.find_all("section", cls="unit")] == \
+        ["unit-%s" % u for u in (drifted, unreadable, units[1], units[2])]
     assert page.count("units") == "4"
     assert page.count("link") == "3 of 4"
     assert page.count("heads") == "6 of 12"
     assert page.count("failed") == "1"
+    assert page.count("drifted") == "1 of 8 measured"
     assert page.root.find("p", cls="failed-list").text == "Failed: %s" % unreadable
+    assert page.root.find("p", cls="drifted-list").text == "Drifted: %s" % drifted
 
     for unit in units[:3]:
         section = page.unit(unit)
@@ -266,8 +372,10 @@ def test_rollout_and_report_in_one_run_show_the_drifted_head_and_a_unit_that_can
     section = page.unit(drifted)
     drift, caption = head_drift(section, 2)
     assert 2.5 < drift < 3.5
-    assert "recalibrated" in caption
+    assert "drifted" in caption and "recalibrated" in caption
+    assert "flagged" in section.classes and "flagged" in section.find("figure", data_camera="2").classes
     assert section.find("figure", data_camera="2").find("span", cls="drift").classes == ["drift", "over"]
+    assert "flagged" not in section.find("figure", data_camera="1").classes
     assert point_classes(section, 2) == ["drift-over"] * 5
     summary = section.find("dd", cls="drift-summary")
     assert summary.find("span", cls="over").text == "head 2 %.2f°" % drift
@@ -309,9 +417,11 @@ def test_report_alone_says_what_is_not_measured_and_shows_a_session_and_a_failed
 
     assert_screenshot(screenshot(report))
     page = browse(report)
-    assert [s.attrs["id"] for s in page.root.find_all("section", cls="unit")] == ["unit-%s" % u for u in units]
-    assert (page.count("units"), page.count("link"), page.count("heads"), page.count("failed")) == \
-        ("3", "0 of 3", "0 of 8", "1")
+    assert [s.attrs["id"] for s in page.root.find_all("section", cls="unit")] == \
+        ["unit-%s" % u for u in (failing, plain, in_session)]
+    assert (page.count("units"), page.count("link"), page.count("heads"), page.count("failed"),
+            page.count("drifted")) == ("3", "0 of 3", "0 of 8", "1", "0 of 0 measured")
+    assert page.root.find_all("p", cls="drifted-list") == []
     for unit in (plain, in_session):
         section = page.unit(unit)
         status = section.find("dd", cls="link").find("span", cls="status")
@@ -362,6 +472,7 @@ def test_a_unit_the_rollout_lost_is_a_failed_entry_when_both_playbooks_run_as_on
 
     page = browse(report)
     assert page.count("failed") == "1"
+    assert [s.attrs["id"] for s in page.root.find_all("section", cls="unit")] == ["unit-%s" % lost, "unit-%s" % healthy]
     section = page.unit(lost)
     assert "failed" in section.classes
     assert section.find("dd", cls="error").text == \
