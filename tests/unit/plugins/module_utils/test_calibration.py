@@ -17,7 +17,8 @@ GOOD = [{"x": -0.6, "y": 0.5, "pan": 61.2, "tilt": -2.4}, {"x": 0.55, "y": 0.45,
 def params(heads=None, **values):
     base = {"heads": heads if heads is not None else [{"camera": 1, "points": copy.deepcopy(GOOD)}],
             "recalibrate": "when_uncalibrated", "min_points": 4, "abort_ongoing": False, "drift_tolerance": 1.0,
-            "remote_username": None, "remote_password": None}
+            "remote_username": None, "remote_password": None, "drift_method": "points", "recapture": False,
+            "fit_budget": 0.5, "resolution": "1920x1080", "ptz_resolution": "1280x720"}
     base.update(values)
     return base
 
