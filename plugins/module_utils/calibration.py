@@ -11,7 +11,6 @@ head keeps its previously saved calibration.
 from __future__ import annotations
 
 import math
-import time
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -30,6 +29,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
     connect,
     limits,
     number,
+    overview_click,
     position,
     put_back,
     settled_position,
@@ -367,16 +367,10 @@ def _resolution(client, cameras):
 
 def measure_drift(client, ptz, camera, points, size):
     """Send the PTZ to each point through the head's saved calibration; degrees off the point's pan/tilt."""
-    width, height = size
     errors = []
     here = position(ptz)
     for point in points:
-        px = int(round((point["x"] + 1.0) / 2.0 * width))
-        py = int(round((1.0 - point["y"]) / 2.0 * height))
-        commanded = time.monotonic()
-        client.ptz({"camera": camera, "center": "%d,%d" % (px, py), "imagewidth": width, "imageheight": height},
-                   write=True)
-        here = settled_position(ptz, before=here, commanded=commanded)
+        _clicked, here = overview_click(client, ptz, camera, point["x"], point["y"], size, here)
         pan, tilt, _zoom = here
         errors.append(round(angular_distance(pan, tilt, wrap180(point["pan"]), point["tilt"]), 3))
     return errors

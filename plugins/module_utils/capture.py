@@ -46,6 +46,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
     connect,
     limits,
     move,
+    overview_click,
     position,
     put_back,
     same_position,
@@ -158,18 +159,11 @@ class Servo:
         self.moves += 1
 
     def overview_click(self, client, camera, x, y, size):
-        """Click-to-center on a head's pixel through the Q6000-E: the PTZ turns where the head's saved calibration
-        says the pixel looks. The pixel actually clicked (whole pixels of a `size` picture) is returned."""
-        width, height = size
-        px = min(max(int(round((x + 1.0) / 2.0 * width)), 0), width)
-        py = min(max(int(round((1.0 - y) / 2.0 * height)), 0), height)
+        """ptz.overview_click, counted and watched like the PTZ's own moves; the pixel actually clicked."""
         self._still()
-        before, commanded = self.where, time.monotonic()
-        client.ptz({"camera": str(camera), "center": "%d,%d" % (px, py), "imagewidth": str(width),
-                    "imageheight": str(height)}, write=True)
-        self.where = settled_position(self.ptz, before=before, commanded=commanded)
+        clicked, self.where = overview_click(client, self.ptz, camera, x, y, size, self.where)
         self.moves += 1
-        return 2.0 * px / width - 1.0, 1.0 - 2.0 * py / height
+        return clicked
 
     def picture(self):
         self._still()

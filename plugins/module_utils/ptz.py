@@ -197,3 +197,15 @@ def move(ptz, pan=None, tilt=None, zoom=None, before=None):
 def put_back(ptz, home):
     """Send the PTZ back to `home` (pan, tilt, zoom), zoom included."""
     ptz.ptz({"pan": number(home[0], 4), "tilt": number(home[1], 4), "zoom": number(home[2], 0)}, write=True)
+
+
+def overview_click(client, ptz, camera, x, y, size, before):
+    """Click-to-center on head pixel (x, y) through the Q6000-E: the PTZ turns where the head's saved calibration
+    says the pixel looks. ((x, y) actually clicked, in whole pixels of a `size` picture; where the PTZ rests.)"""
+    width, height = size
+    px = min(max(int(round((x + 1.0) / 2.0 * width)), 0), width)
+    py = min(max(int(round((1.0 - y) / 2.0 * height)), 0), height)
+    commanded = time.monotonic()
+    client.ptz({"camera": str(camera), "center": "%d,%d" % (px, py), "imagewidth": str(width),
+                "imageheight": str(height)}, write=True)
+    return (2.0 * px / width - 1.0, 1.0 - 2.0 * py / height), settled_position(ptz, before=before, commanded=commanded)

@@ -16,11 +16,9 @@ import pytest
 import yaml
 
 from tests.integration.conftest import PLAYBOOKS, Runner, device, fresh_units, play
+from tests.integration.test_calibration_capture import PTZ_ACCOUNT, REDUCED, aim_home, assert_home
 from tests.sites import write_site
 
-PTZ_ACCOUNT = {"remote_username": "{{ q6000_remote_username }}", "remote_password": "{{ q6000_remote_password }}"}
-REDUCED = {"resolution": "1280x720", "ptz_resolution": "640x360"}
-HOME = {"pan": 33.5, "tilt": -5.25, "zoom": 1200}
 LINK = {"name": "link", "vapix.q6000.remote_camera_params": {
     "remote_host": "{{ q6000_remote_host }}", "http_port": "{{ q6000_remote_http_port }}",
     "remote_username": "{{ q6000_remote_username }}", "remote_password": "{{ q6000_remote_password }}",
@@ -60,16 +58,6 @@ def saved_directions(twin, unit):
     aim_home(twin, unit)
     time.sleep(1.0)
     return directions
-
-
-def aim_home(twin, unit):
-    device(twin, unit, "ptz:com/ptz.cgi", **HOME)
-
-
-def assert_home(twin, unit):
-    ptz = twin.state(unit)["ptz"]
-    assert (ptz["pan"], ptz["tilt"], ptz["zoom"]) == pytest.approx((HOME["pan"], HOME["tilt"], HOME["zoom"]),
-                                                                   abs=0.02)
 
 
 @pytest.fixture(scope="module")
