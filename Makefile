@@ -85,11 +85,13 @@ molecule: venv
 # suites' ansible-playbook runs are 2.21's too.
 matrix-py312: suites-py312 sanity-py312
 
-# The firmware variance matrix runs once, on the main environment: it exercises the client against the
-# twin's switches, which the Python and ansible-core versions do not change.
+# The firmware variance matrix and the image work run once, on the main environment: the one exercises the
+# client against the twin's switches, the other matches pictures with OpenCV, and neither changes with the
+# Python and ansible-core versions, while both are the slowest suites.
+ONE_PIN := test_variance test_calibration_capture test_image_drift test_report_images
 suites-py312: venv312 chromium
 	PATH=$(CURDIR)/$(BIN312):$$PATH $(BIN312)/python -m pytest -n 2 tests/unit tests/integration \
-		--ignore=tests/integration/test_variance.py
+		$(foreach suite,$(ONE_PIN),--ignore=tests/integration/$(suite).py)
 
 sanity-py312: venv312
 	PATH=$(CURDIR)/$(BIN312):$$PATH $(BIN312)/python $(ANSIBLE_TEST) sanity --venv --python 3.12 --color no

@@ -192,23 +192,32 @@ class Knowledge:
         self.points = {}
         self.mount = None
         self.steps = []
+        self.short = []
 
-    @property
-    def step(self):
-        """The PTZ's degrees per pixel of its picture at the wide end, from the moves seen so far (median)."""
-        if not self.steps:
-            return None
-        return sorted(self.steps)[len(self.steps) // 2]
+    def step(self, pixels):
+        """The PTZ's degrees per pixel of its picture at the wide end, from the moves seen so far, to turn a rest
+        of `pixels` into degrees: the median of the long clicks, or, until there is one, the pooled short clicks
+        (a check that lands near its targets makes only those) for a rest no longer than they were. None when
+        another move is needed."""
+        if self.steps and pixels <= CORRECTABLE:
+            return sorted(self.steps)[len(self.steps) // 2]
+        if self.short and pixels <= MIN_STEP_PIXELS:
+            return sum(turned for turned, _pixels in self.short) / sum(pixels for _turned, pixels in self.short)
+        return None
 
     def learn_step(self, before, after, offset, factor=1.0):
         """A click `offset` pixels from the centre of a picture taken `factor` times zoomed in from the wide end
-        turned the PTZ from `before` to `after`. Short clicks are left out: a pixel of error in where the
-        target was would weigh too much."""
+        turned the PTZ from `before` to `after`. Clicks shorter than MIN_STEP_PIXELS are kept apart: a pixel of
+        error in where the target was weighs too much in each of them."""
         pixels = math.hypot(*offset)
+        if pixels < 1.0:
+            return
+        tilt = math.radians((before[1] + after[1]) / 2.0)
+        turned = math.hypot(wrap180(after[0] - before[0]) * math.cos(tilt), after[1] - before[1]) * factor
         if pixels >= MIN_STEP_PIXELS:
-            tilt = math.radians((before[1] + after[1]) / 2.0)
-            turned = math.hypot(wrap180(after[0] - before[0]) * math.cos(tilt), after[1] - before[1])
-            self.steps.append(turned / pixels * factor)
+            self.steps.append(turned / pixels)
+        else:
+            self.short.append((turned, pixels))
 
     def learn(self, camera, point):
         self.points.setdefault(camera, []).append(point)
@@ -338,8 +347,8 @@ class Capture:
             du, dv = self._centre_offset(match)
             if math.hypot(du, dv) <= CENTRED:
                 break
-            step = self.knowledge.step
-            if step is not None and math.hypot(du, dv) <= CORRECTABLE:
+            step = self.knowledge.step(math.hypot(du, dv))
+            if step is not None:
                 # A few pixels off: the PTZ's own degrees per pixel (learnt from its moves) say where it looks.
                 pan, tilt = self.servo.where[0], self.servo.where[1]
                 degrees = step / factor

@@ -528,7 +528,10 @@ EXAMPLE = PLAYBOOKS.parent / "inventories" / "example"
 
 
 def test_the_example_site_keeps_no_secret_in_clear_and_its_point_sets_are_valid(tmp_path):
-    from ansible_collections.vapix.q6000.plugins.module_utils.calibration import validate
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    from ansible_collections.vapix.q6000.plugins.module_utils.calibration import ARGUMENT_SPEC, validate
+    from ansible_collections.vapix.q6000.plugins.module_utils.common import argument_spec
 
     for path in EXAMPLE.rglob("*.yml"):
         for line in path.read_text().splitlines():
@@ -543,8 +546,11 @@ def test_the_example_site_keeps_no_secret_in_clear_and_its_point_sets_are_valid(
     for unit, variables in hostvars.items():
         heads = variables.get("q6000_calibration_heads")
         if heads:
-            validate({"heads": heads, "recalibrate": "when_uncalibrated", "min_points": 4, "abort_ongoing": False,
-                      "drift_tolerance": 1.0, "remote_username": None, "remote_password": None})
+            # What remote_calibration's argument spec makes of them, then its own checks.
+            checked = ArgumentSpecValidator(argument_spec(ARGUMENT_SPEC)).validate(
+                {"hostname": "example", "username": "root", "password": "secret", "heads": heads})
+            assert not checked.error_messages, unit
+            validate(checked.validated_parameters)
     syntax = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(EXAMPLE / "hosts.yml"), "--syntax-check",
                              str(PLAYBOOKS / "site.yml")], env=env, capture_output=True, text=True, check=False)
     assert syntax.returncode == 0, syntax.stdout + syntax.stderr
