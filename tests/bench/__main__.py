@@ -17,6 +17,8 @@ SECTIONS = {
     "fleet": "tests.bench.fleet",
     "scene": "tests.bench.scene",
     "vision": "tests.bench.vision",
+    "drift": "tests.bench.drift",
+    "capture-fleet": "tests.bench.capture_fleet",
 }
 
 

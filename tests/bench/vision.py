@@ -17,23 +17,19 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 # pylint: disable=wrong-import-position
-import importlib  # noqa: E402
 import math  # noqa: E402
-import re  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import cv2  # noqa: E402
-import numpy as np  # noqa: E402
 
+from tests.bench import collection  # noqa: E402
+from tests.bench.rows import row, short, stat  # noqa: E402
 from tests.bench.scene import GRID  # noqa: E402
 from tests.emulator.optics import Point, angular_distance, fit, wrap180  # noqa: E402
 from tests.emulator.process import Twin  # noqa: E402
 
-COLLECTIONS = Path(__file__).resolve().parents[2] / ".venv" / "collections"
 UNITS = 6  # units captured one after another, for the figures against truth, the grid and the timing
 CAMERAS = (1, 2, 3, 4)
 RESOLUTION = "1920x1080"
@@ -43,37 +39,15 @@ SWEEP_UNITS = 2  # fresh units per sweep setting
 SWEEP = (("depth scale 0.5", {"depth_scale": 0.5}), ("depth scale 2", {"depth_scale": 2.0}),
          ("noise 0.03", {"noise": 0.03}), ("noise 0.06", {"noise": 0.06}))
 SWEEP_WORKERS = 2  # sweep units captured at once (no time is reported for them)
-MESSAGE = 150  # characters of a failure's message that are printed
-NOT_MEASURED = ("a 20-unit fleet at forks 10", "the drift check over 50 units")
 TITLE = "vision: calibration_capture against the twin's truth (%d units, heads %s, %s heads, %s PTZ)" % (
     UNITS, ",".join(map(str, CAMERAS)), RESOLUTION, PTZ_RESOLUTION)
 
 
-def _logic():
-    """The capture logic and `execute`, imported from the collection as Ansible would find it."""
-    if str(COLLECTIONS) not in sys.path:
-        sys.path.insert(0, str(COLLECTIONS))
-    prefix = "ansible_collections.vapix.q6000.plugins.module_utils."
-    return importlib.import_module(prefix + "capture"), importlib.import_module(prefix + "common").execute
-
-
-def _params(hv: dict) -> dict:
-    return dict(hostname=hv["ansible_host"], port=hv["q6000_port"], use_https=False, validate_certs=False,
-                ca_path=None, username=hv["q6000_username"], password=hv["q6000_password"], auth="digest",
-                allow_basic_over_http=False, timeout=10.0, retries=2,
-                ptz_hostname=hv.get("q6000_ptz_hostname", hv["q6000_remote_host"]),
-                ptz_port=hv.get("q6000_ptz_port", hv["q6000_remote_http_port"]),
-                ptz_use_https=None, ptz_validate_certs=None, ptz_ca_path=None,
-                remote_username=hv["q6000_remote_username"], remote_password=hv["q6000_remote_password"],
-                cameras=list(CAMERAS), targets=None, points=POINTS, fit_budget=0.5, resolution=RESOLUTION,
-                ptz_resolution=PTZ_RESOLUTION)
-
-
 def _capture(twin: Twin, unit: str) -> dict:
     """One unit's capture result, with its wall time and each head's truth at the captured pixels."""
-    capture, execute = _logic()
     started = time.monotonic()
-    result = execute(capture, _params(twin.hosts[unit]), False)
+    result = collection.run("capture", collection.options(
+        twin, unit, cameras=list(CAMERAS), points=POINTS, resolution=RESOLUTION, ptz_resolution=PTZ_RESOLUTION))
     result["seconds"] = time.monotonic() - started
     result["unit"] = unit
     return result
@@ -109,23 +83,8 @@ def _grid(twin: Twin, results: list[dict]) -> tuple[list[float], list[float]]:
     return captured, floor
 
 
-def _stat(values: list[float], percentile: float) -> float:
-    return float(np.percentile(values, percentile)) if values else float("nan")
-
-
-def _row(metric: str, unit: str, runs, digits: int = 3) -> dict:
-    runs = [float(v) for v in runs] if isinstance(runs, (list, tuple)) else [float(runs)]
-    return {"metric": metric, "unit": unit, "digits": digits, "runs": runs or [float("nan")]}
-
-
 def _failures(label: str, results: list[dict]) -> list[str]:
-    lines = []
-    for result in results:
-        if _failed(result):
-            msg = re.sub(r"\s+", " ", str(result.get("msg", "")))
-            msg = msg if len(msg) <= MESSAGE else msg[:MESSAGE - 3] + "..."
-            lines.append("failed (%s): %s: %s" % (label, result["unit"], msg))
-    return lines
+    return ["failed (%s): %s: %s" % (label, r["unit"], short(r.get("msg", ""))) for r in results if _failed(r)]
 
 
 def _failed(result: dict) -> bool:
@@ -146,26 +105,26 @@ def _main_rows(twin: Twin, results: list[dict], speed: float) -> list[dict]:
     points = [sum(len(h["points"]) for h in r["heads"]) for r in done]
     heads = len(CAMERAS) * len(results)
     return [
-        _row("captured vs truth: median (target <= 0.05)", "deg", _stat(errors, 50)),
-        _row("captured vs truth: p95 (target <= 0.15)", "deg", _stat(errors, 95)),
-        _row("captured vs truth: max", "deg", max(errors, default=float("nan"))),
-        _row("points captured", "points", len(errors), 0),
-        _row("heads failed (of %d)" % heads, "heads", failed, 0),
-        _row("heads without points (a failure ends its unit's run)", "heads", missing, 0),
-        _row("targets refused per head, per unit", "targets",
-             [len(r.get("refused") or []) / len(CAMERAS) for r in results], 1),
-        _row("grid 5x9 click-to-center, fit of captured points: median", "deg", _stat(captured, 50)),
-        _row("grid 5x9 click-to-center, fit of truth, same pixels (floor): median", "deg", _stat(floor, 50)),
-        _row("grid 5x9: captured minus floor, medians (target <= 0.05)", "deg",
-             _stat(captured, 50) - _stat(floor, 50)),
-        _row("grid 5x9 click-to-center, fit of captured points: p95", "deg", _stat(captured, 95)),
-        _row("grid 5x9 click-to-center, fit of truth, same pixels (floor): p95", "deg", _stat(floor, 95)),
-        _row("PTZ moves per point, per unit that did not fail (target <= 4)", "moves",
-             [r["moves"] / n for r, n in zip(done, points)], 2),
-        _row("PTZ snapshots per point, per unit that did not fail", "snapshots",
-             [r["snapshots"] / n for r, n in zip(done, points)], 2),
-        _row("wall time per head, per unit that did not fail (PTZ at %g deg/s)" % speed, "s",
-             [r["seconds"] / len(r["heads"]) for r in done], 1),
+        row("captured vs truth: median (target <= 0.05)", "deg", stat(errors, 50)),
+        row("captured vs truth: p95 (target <= 0.15)", "deg", stat(errors, 95)),
+        row("captured vs truth: max", "deg", max(errors, default=float("nan"))),
+        row("points captured", "points", len(errors), 0),
+        row("heads failed (of %d)" % heads, "heads", failed, 0),
+        row("heads without points (a failure ends its unit's run)", "heads", missing, 0),
+        row("targets refused per head, per unit", "targets",
+            [len(r.get("refused") or []) / len(CAMERAS) for r in results], 1),
+        row("grid 5x9 click-to-center, fit of captured points: median", "deg", stat(captured, 50)),
+        row("grid 5x9 click-to-center, fit of truth, same pixels (floor): median", "deg", stat(floor, 50)),
+        row("grid 5x9: captured minus floor, medians (target <= 0.05)", "deg",
+            stat(captured, 50) - stat(floor, 50)),
+        row("grid 5x9 click-to-center, fit of captured points: p95", "deg", stat(captured, 95)),
+        row("grid 5x9 click-to-center, fit of truth, same pixels (floor): p95", "deg", stat(floor, 95)),
+        row("PTZ moves per point, per unit that did not fail (target <= 4)", "moves",
+            [r["moves"] / n for r, n in zip(done, points)], 2),
+        row("PTZ snapshots per point, per unit that did not fail", "snapshots",
+            [r["snapshots"] / n for r, n in zip(done, points)], 2),
+        row("wall time per head, per unit that did not fail (PTZ at %g deg/s)" % speed, "s",
+            [r["seconds"] / len(r["heads"]) for r in done], 1),
     ]
 
 
@@ -185,9 +144,9 @@ def _sweep(twin: Twin, first: int) -> tuple[list[dict], list[str]]:
             _truths(twin, result)
         errors = _errors(mine)
         failed, _missing = _heads(mine)
-        rows += [_row("sweep, %s: captured vs truth, median" % label, "deg", _stat(errors, 50)),
-                 _row("sweep, %s: captured vs truth, p95" % label, "deg", _stat(errors, 95)),
-                 _row("sweep, %s: heads failed (of %d)" % (label, len(CAMERAS) * len(mine)), "heads", failed, 0)]
+        rows += [row("sweep, %s: captured vs truth, median" % label, "deg", stat(errors, 50)),
+                 row("sweep, %s: captured vs truth, p95" % label, "deg", stat(errors, 95)),
+                 row("sweep, %s: heads failed (of %d)" % (label, len(CAMERAS) * len(mine)), "heads", failed, 0)]
         notes += _failures(label, mine)
     return rows, notes
 
@@ -195,7 +154,7 @@ def _sweep(twin: Twin, first: int) -> tuple[list[dict], list[str]]:
 def run() -> tuple[list[dict], list[str]]:
     cv2.setNumThreads(1)
     started = time.monotonic()
-    notes = ["not measured: %s (not built yet)" % what for what in NOT_MEASURED]
+    notes = []
     with tempfile.TemporaryDirectory() as workdir:
         with Twin(UNITS + SWEEP_UNITS * len(SWEEP), workdir=workdir) as twin:
             results = []
@@ -208,5 +167,5 @@ def run() -> tuple[list[dict], list[str]]:
             sweep_rows, sweep_notes = _sweep(twin, UNITS)
     rows += sweep_rows
     notes += sweep_notes
-    rows.append(_row("the whole section", "s", time.monotonic() - started, 0))
+    rows.append(row("the whole section", "s", time.monotonic() - started, 0))
     return rows, notes

@@ -206,3 +206,55 @@ def test_a_knocked_unit_comes_first_flagged_with_its_pictures(measured):
             assert [src for _w, _h, src in shown] == [h["drift"]["thumbnail"] for h in results[unit]["heads"]]
             assert all((width, height) == THUMBNAIL for width, height, _src in shown), shown
         assert fetched(devtools, measured["report"]) == set()
+
+
+def large_fleet_page(measured, workdir, units=FLEET):
+    """The report of `units` units, rendered by the report's own tasks (tasks/render_report.yml) from what the
+    twin's two units registered in `measured`: every unit a copy of the steady one (four heads measured, each
+    with its thumbnail), the knocked one last in the inventory. No device is read: the page is what is tested."""
+    site = workdir / "site-large"
+    site.mkdir(exist_ok=True)
+    names = ["unit-%04d" % number for number in range(units)]
+    knocked = names[-1]
+    inventory = site / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"q6000": {"hosts": {name: {"ansible_connection": "local"}
+                                                             for name in names}}}))
+    registered_results = {}
+    for kind in ("steady", "knocked"):
+        unit = measured[kind]
+        heads = yaml.safe_load((measured["site"] / "host_vars" / ("%s.yml" % unit)).read_text())
+        registered_results[kind] = {"facts": measured["facts"][unit], "result": measured["results"][unit],
+                                    "heads": heads["q6000_calibration_heads"]}
+    (site / "registered.json").write_text(json.dumps({"registered": registered_results}))
+    report = site / "fleet.html"
+    kind = "{{ 'knocked' if inventory_hostname == %s else 'steady' }}" % json.dumps(knocked)
+    plays = [{"name": "What each unit registered", "hosts": "q6000", "gather_facts": False,
+              "vars_files": [str(site / "registered.json")],
+              "tasks": [{"name": "registered", "vars": {"kind": kind}, "ansible.builtin.set_fact": {
+                  "q6000_report_facts": "{{ registered[kind].facts }}",
+                  "q6000_calibration_result": "{{ registered[kind].result }}",
+                  "q6000_calibration_heads": "{{ registered[kind].heads }}"}}]},
+             {"name": "Write the fleet report", "hosts": "q6000", "gather_facts": False,
+              "vars": {"q6000_units": "{{ ansible_play_hosts_all }}", "q6000_report_file": str(report)},
+              "tasks": [{"ansible.builtin.import_tasks": str(PLAYBOOKS / "tasks" / "render_report.yml")}]}]
+    run = Runner(workdir)(plays, inventory, args=["--forks", "20"], timeout=900)
+    assert run.rc == 0, run.output[-3000:]
+    assert report_written(run) == str(report)
+    return report, knocked
+
+
+def test_a_500_unit_page_stays_under_10_mb_and_shows_its_problem_first(measured, workdir):
+    report, knocked = large_fleet_page(measured, workdir)
+    html = report.read_text()
+    assert len(html.encode()) < MAX_PAGE, "%d bytes" % len(html.encode())
+    assert_self_contained(html)
+    page = browse(report)
+    sections = [s.attrs["id"] for s in page.root.find_all("section", cls="unit")]
+    assert len(sections) == FLEET and sections[0] == "unit-%s" % knocked
+    assert page.root.find("p", cls="drifted-list").text == "Drifted: %s" % knocked
+    with DevTools(report.parent) as devtools:
+        devtools.open(report.as_uri())
+        shown = in_place(devtools, "#unit-%s" % knocked)
+        assert [src for _w, _h, src in shown] == [h["drift"]["thumbnail"] for h in measured["results"][
+            measured["knocked"]]["heads"]]
+        assert fetched(devtools, report) == set()
