@@ -26,16 +26,20 @@ KNOCKS = {3: 0.5, 11: -0.5, 19: 1.0, 27: -1.0, 35: 3.0, 43: -3.0}  # unit index 
 PICTURES = ("1280x720", "640x360")  # the heads' and the PTZ's snapshots, as the tests take them
 IMAGE = {"drift_method": "image", "resolution": PICTURES[0], "ptz_resolution": PICTURES[1]}
 POINTS = 5
+# Points are picked among the head's farthest content pixels; where the device cannot fit them (error 51: the
+# parallax of nearer content), among fewer and farther ones.
+POOLS = (POINTS * 3, POINTS)
 WORKERS = 2
 TITLE = "drift: the image drift check over %d units against the twin's knocks (%s) (one head per unit, %s/%s)" % (
     UNITS, ", ".join("%+g" % k for k in sorted(KNOCKS.values())), *PICTURES)
 
 
-def _content_points(twin: Twin, unit: str, camera: int) -> list[dict]:
-    """POINTS well-spread pixels of the head that see content (not the sky), farthest first: the truth there."""
+def _content_points(twin: Twin, unit: str, camera: int, pool_size: int) -> list[dict]:
+    """POINTS well-spread pixels among the head's `pool_size` farthest that see content (not the sky): the truth
+    there."""
     truths = [t for t in twin.truths(unit, camera, CANDIDATES) if t["depth"] is not None]
     truths.sort(key=lambda t: -t["depth"])
-    pool = truths[:max(POINTS * 3, 12)]
+    pool = truths[:pool_size]
     chosen = [pool[0]]
     while len(chosen) < POINTS:
         chosen.append(max(pool, key=lambda t: min((t["x"] - c["x"]) ** 2 + (t["y"] - c["y"]) ** 2 for c in chosen)))
@@ -51,11 +55,13 @@ def _prepare(twin: Twin, index: int) -> dict:
         wait_for_connection=True, wait_timeout=20, allow_password_over_http=True))
     if linked.get("failed"):
         return {"unit": unit, "failed": "link: %s" % linked["msg"]}
-    heads = [{"camera": camera, "points": _content_points(twin, unit, camera)}]
-    result = collection.run("calibration", collection.options(twin, unit, heads=heads, recalibrate="always", **IMAGE))
-    if result.get("failed"):
-        return {"unit": unit, "failed": "calibrate: %s" % result["msg"]}
-    return {"unit": unit, "heads": result["point_sets"]}
+    for pool_size in POOLS:
+        heads = [{"camera": camera, "points": _content_points(twin, unit, camera, pool_size)}]
+        result = collection.run("calibration", collection.options(twin, unit, heads=heads, recalibrate="always",
+                                                                  **IMAGE))
+        if not result.get("failed"):
+            return {"unit": unit, "heads": result["point_sets"]}
+    return {"unit": unit, "failed": "calibrate: %s" % result["msg"]}
 
 
 def _check(twin: Twin, prepared: dict) -> dict:
@@ -125,5 +131,6 @@ def run() -> tuple[list[dict], list[str]]:
                 twin.knock(twin.host(index), degrees)
             checks = list(pool.map(lambda p: _check(twin, p), [p for p in prepared if "heads" in p]))
         rows, more = _rows(twin, checks)
+    rows.insert(0, row("heads calibrated, with a baseline (of %d)" % UNITS, "heads", len(checks), 0))
     rows.append(row("the whole section", "s", time.monotonic() - started, 0))
     return rows, notes + more
