@@ -1,9 +1,9 @@
 """A fleet captured at once: playbooks/capture_calibration.yml in image mode over UNITS units at FORKS forks.
 
 Wall time, controller CPU (ansible-playbook and its workers, the image matching included) and the peak memory
-of that process tree, as the fleet section measures site.yml (tests/bench/fleet.py). One head per unit
-(CAMERAS), pictures at PICTURES: the per-head cost at full size is the vision section's figure; this measures
-what running the image work in FORKS workers at once costs the controller.
+of that process tree, as the fleet section measures site.yml (tests/bench/fleet.py). Every head (CAMERAS), the
+pictures at PICTURES, as the tests and the demo take them: the cost per head at full size is the vision
+section's figure; this measures what the image work in FORKS workers at once costs the controller.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from tests.sites import write_site
 
 UNITS = 20
 FORKS = 10
-CAMERAS = (1,)
+CAMERAS = (1, 2, 3, 4)
 PICTURES = ("1280x720", "640x360")
 TITLE = "capture-fleet: calibration_capture over a fleet at once"
-SCOPE = "a %d-unit fleet, forks %d, capture_calibration.yml image mode, head %s per unit, %s/%s" % (
+SCOPE = "a %d-unit fleet, forks %d, capture_calibration.yml image mode, heads %s, %s/%s" % (
     UNITS, FORKS, ",".join(map(str, CAMERAS)), *PICTURES)
 
 
