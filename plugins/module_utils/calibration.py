@@ -551,7 +551,7 @@ def _image_drift(client, ptz, heads, entries, params):
     if drifted:
         raise DriftError("the image drift check found %d head(s) moved, so their point sets are stale: %s. Capture "
                          "them anew (recapture=true, or playbooks/check_calibration.yml -e q6000_fix=true)"
-                         % (len(drifted), "; ".join(drifted)), cgi="jpg/image.cgi", host=client.host)
+                         % (len(drifted), "; ".join(drifted)), cgi="com/ptz.cgi", host=client.host)
 
 
 def _calibrate_entry(client, index, head, entry, abort_ongoing):
