@@ -49,9 +49,9 @@ test: venv venv312
 chromium:
 	tests/utils/install-chromium
 
-# The project's pytest suites on the main environment.
+# The project's pytest suites on the main environment; the slowest tests are listed, to keep `make test` short.
 suites: venv chromium
-	$(BIN)/python -m pytest -n 2 tests/twin tests/unit tests/integration
+	$(BIN)/python -m pytest -n 2 --durations=20 tests/twin tests/unit tests/integration
 
 # Release gates on the main environment.
 gates: sanity units lint changelog release molecule
