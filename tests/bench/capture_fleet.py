@@ -8,11 +8,10 @@ section's figure; this measures what the image work in FORKS workers at once cos
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
-from tests.bench.fleet import BIN, REPO, measure
+from tests.bench.fleet import BIN, REPO, environment, measure
 from tests.bench.rows import row
 from tests.emulator.process import Twin
 from tests.sites import write_site
@@ -27,8 +26,7 @@ SCOPE = "a %d-unit fleet, forks %d, capture_calibration.yml image mode, heads %s
 
 
 def run() -> tuple[list[dict], list[str]]:
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"), ANSIBLE_FORKS=str(FORKS),
-               ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1")
+    env = environment(FORKS)
     with tempfile.TemporaryDirectory(prefix="bench-capture-") as tmp, \
             Twin(UNITS, workdir=Path(tmp) / "twin") as twin:
         inventory = write_site(twin, Path(tmp) / "site", [])

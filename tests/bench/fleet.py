@@ -64,6 +64,12 @@ def _tree_rss(root):
     return total
 
 
+def environment(forks):
+    """ansible-playbook's environment for a measured run: this checkout's collection, `forks` workers."""
+    return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"), ANSIBLE_FORKS=str(forks),
+                ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1")
+
+
 def measure(command, env, log):
     """Run a command; (wall seconds, CPU seconds of it and its descendants, peak tree RSS in MiB)."""
     cpu = _children()
@@ -109,8 +115,7 @@ def bench_size(units, repeats, workdir):
     def add(metric, value, unit, digits=2):
         rows.setdefault(metric, {"metric": metric, "unit": unit, "runs": [], "digits": digits})["runs"].append(value)
 
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / ".venv" / "collections"), ANSIBLE_FORKS=str(FORKS),
-               ANSIBLE_HOST_KEY_CHECKING="False", ANSIBLE_NOCOLOR="1")
+    env = environment(FORKS)
     with Twin(units, workdir=workdir / "twin") as twin:
         inventory = write_site(twin, workdir / "site", sorted(twin.hosts))
         playbook = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(REPO / "playbooks" / "site.yml")]

@@ -219,21 +219,21 @@ def large_fleet_page(measured, workdir, units=FLEET):
     inventory = site / "inventory.yml"
     inventory.write_text(yaml.safe_dump({"q6000": {"hosts": {name: {"ansible_connection": "local"}
                                                              for name in names}}}))
-    registered_results = {}
+    measured_results = {}
     for kind in ("steady", "knocked"):
         unit = measured[kind]
         heads = yaml.safe_load((measured["site"] / "host_vars" / ("%s.yml" % unit)).read_text())
-        registered_results[kind] = {"facts": measured["facts"][unit], "result": measured["results"][unit],
-                                    "heads": heads["q6000_calibration_heads"]}
-    (site / "registered.json").write_text(json.dumps({"registered": registered_results}))
+        measured_results[kind] = {"facts": measured["facts"][unit], "result": measured["results"][unit],
+                                  "heads": heads["q6000_calibration_heads"]}
+    (site / "measured.json").write_text(json.dumps({"q6000_measured": measured_results}))
     report = site / "fleet.html"
     kind = "{{ 'knocked' if inventory_hostname == %s else 'steady' }}" % json.dumps(knocked)
     plays = [{"name": "What each unit registered", "hosts": "q6000", "gather_facts": False,
-              "vars_files": [str(site / "registered.json")],
+              "vars_files": [str(site / "measured.json")],
               "tasks": [{"name": "registered", "vars": {"kind": kind}, "ansible.builtin.set_fact": {
-                  "q6000_report_facts": "{{ registered[kind].facts }}",
-                  "q6000_calibration_result": "{{ registered[kind].result }}",
-                  "q6000_calibration_heads": "{{ registered[kind].heads }}"}}]},
+                  "q6000_report_facts": "{{ q6000_measured[kind].facts }}",
+                  "q6000_calibration_result": "{{ q6000_measured[kind].result }}",
+                  "q6000_calibration_heads": "{{ q6000_measured[kind].heads }}"}}]},
              {"name": "Write the fleet report", "hosts": "q6000", "gather_facts": False,
               "vars": {"q6000_units": "{{ ansible_play_hosts_all }}", "q6000_report_file": str(report)},
               "tasks": [{"ansible.builtin.import_tasks": str(PLAYBOOKS / "tasks" / "render_report.yml")}]}]
