@@ -41,9 +41,16 @@ $(STAMP312): requirements.txt requirements-dev.txt | $(STAMP)
 	$(BIN312)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# Each suite and gate says how long it took (tests/utils/timed); `make test` lists them all at the end.
+TIMED := tests/utils/timed
+export TIMES_FILE := $(CURDIR)/tests/output/times.txt
+
 # Everything CI checks. --keep-going so that one run reports every failing suite and gate.
-test: venv venv312
-	$(MAKE) --keep-going suites gates matrix-py312
+test:
+	mkdir -p $(dir $(TIMES_FILE)) && rm -f $(TIMES_FILE)
+	$(TIMED) environments $(MAKE) venv venv312 chromium
+	$(MAKE) --keep-going suites gates matrix-py312; status=$$?; \
+		echo "== time per step of make test"; cat $(TIMES_FILE); exit $$status
 
 # Debian's headless Chromium, for the browser check of the fleet report (tests/integration/test_report.py).
 chromium:
@@ -51,7 +58,7 @@ chromium:
 
 # The project's pytest suites on the main environment; the slowest tests are listed, to keep `make test` short.
 suites: venv chromium
-	$(BIN)/python -m pytest -n 2 --durations=20 tests/twin tests/unit tests/integration
+	$(TIMED) suites $(BIN)/python -m pytest -n 2 --durations=20 tests/twin tests/unit tests/integration
 
 # Release gates on the main environment.
 gates: sanity units lint changelog release molecule
@@ -59,27 +66,27 @@ gates: sanity units lint changelog release molecule
 # ansible-test's static checks of the whole collection, each in the venv ansible-test pins for it
 # (--venv: what collection CI does when it cannot use containers).
 sanity: venv
-	$(BIN)/python $(ANSIBLE_TEST) sanity --venv --python 3.11 --color no
+	$(TIMED) sanity $(BIN)/python $(ANSIBLE_TEST) sanity --venv --python 3.11 --color no
 
 # The unit tests in ansible-test's collection layout, in .venv (--local: it holds the runtime needs).
 units: venv
-	$(BIN)/python $(ANSIBLE_TEST) units --local --python 3.11 --color no
+	$(TIMED) units $(BIN)/python $(ANSIBLE_TEST) units --local --python 3.11 --color no
 
 # Roles and playbooks against the production profile (settings in .ansible-lint; never online).
 lint: venv
-	$(BIN)/ansible-lint --offline --nocolor $(LINT_PATHS)
+	$(TIMED) lint $(BIN)/ansible-lint --offline --nocolor $(LINT_PATHS)
 
 # Changelog fragments must parse, or the release's changelog cannot be generated.
 changelog: venv
-	$(BIN)/antsibull-changelog lint
+	$(TIMED) changelog $(BIN)/antsibull-changelog lint
 
 # Build, install and run the collection as users get it; execution environment; AWX-style run.
 release: venv
-	$(BIN)/python -m pytest -n 2 tests/release
+	$(TIMED) release $(BIN)/python -m pytest -n 2 tests/release
 
 # The roles the way collection users test them, with Molecule on a twin fleet: a second converge must change nothing.
 molecule: venv
-	$(BIN)/molecule test
+	$(TIMED) molecule $(BIN)/molecule test
 
 # The newest supported pair: ansible-core 2.21 on Python 3.12. Its tools come first on PATH, so the
 # suites' ansible-playbook runs are 2.21's too.
@@ -90,11 +97,11 @@ matrix-py312: suites-py312 sanity-py312
 # Python and ansible-core versions, while both are the slowest suites.
 ONE_PIN := test_variance test_calibration_capture test_image_drift test_report_images
 suites-py312: venv312 chromium
-	PATH=$(CURDIR)/$(BIN312):$$PATH $(BIN312)/python -m pytest -n 2 tests/unit tests/integration \
+	PATH=$(CURDIR)/$(BIN312):$$PATH $(TIMED) suites-py312 $(BIN312)/python -m pytest -n 2 --durations=10 tests/unit tests/integration \
 		$(foreach suite,$(ONE_PIN),--ignore=tests/integration/$(suite).py)
 
 sanity-py312: venv312
-	PATH=$(CURDIR)/$(BIN312):$$PATH $(BIN312)/python $(ANSIBLE_TEST) sanity --venv --python 3.12 --color no
+	PATH=$(CURDIR)/$(BIN312):$$PATH $(TIMED) sanity-py312 $(BIN312)/python $(ANSIBLE_TEST) sanity --venv --python 3.12 --color no
 
 # One suite at a time, while working on it.
 test-twin: venv

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vapix.q6000.plugins.module_utils import capture
+from ansible_collections.vapix.q6000.plugins.module_utils.vision import capture
 from ansible_collections.vapix.q6000.plugins.plugin_utils.controller import VapixAction
 
 

@@ -1,14 +1,17 @@
 # -*- coding: utf-8 -*-
 # Copyright: vapix.q6000 contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Internal: the options of the image work (calibration_capture, remote_calibration's image drift check), with
-their checks, kept apart from the image work itself so that reading them never loads numpy or OpenCV."""
+"""The options of the image work (calibration_capture, the image drift check) and their checks.
+
+Kept apart from the image work itself, so that reading them never loads numpy or OpenCV.
+"""
 
 from __future__ import annotations
 
 import re
 
-from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, check_number
+from ansible_collections.vapix.q6000.plugins.module_utils._connection import check_number
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import ValidationError
 
 IMAGE_ARGUMENT_SPEC = dict(
     fit_budget=dict(type="float", default=0.5),

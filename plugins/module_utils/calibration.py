@@ -15,17 +15,11 @@ import math
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.vapix.q6000.plugins.module_utils._image_options import IMAGE_ARGUMENT_SPEC, check_image_options
-from ansible_collections.vapix.q6000.plugins.module_utils.common import (
-    Interrupted,
-    ValidationError,
-    check_number,
-    reporting,
-    shielded,
-)
+from ansible_collections.vapix.q6000.plugins.module_utils._connection import check_number
+from ansible_collections.vapix.q6000.plugins.module_utils._interrupts import reporting, shielded
 from ansible_collections.vapix.q6000.plugins.module_utils.facts import read_calibrated, read_session
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import angular_distance, worst_points, wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
-    UnroutablePtzError,
     connect,
     limits,
     number,
@@ -35,11 +29,15 @@ from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
     settled_position,
 )
 from ansible_collections.vapix.q6000.plugins.module_utils._api_data import PT_REMOTE_CALIBRATION
-from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import (
     DeviceError,
+    DriftError,
+    Interrupted,
     SessionBusyError,
     TransportError,
     UnexpectedAnswerError,
+    UnroutablePtzError,
+    ValidationError,
     VapixError,
 )
 
@@ -87,10 +85,10 @@ def _collinear_spread(points):
 
 
 def _image_work():
-    """The image work (capture, numpy, OpenCV), loaded only by a task that uses it."""
-    from ansible_collections.vapix.q6000.plugins.module_utils import capture
+    """The image work (the image drift check, numpy, OpenCV), loaded only by a task that uses it."""
+    from ansible_collections.vapix.q6000.plugins.module_utils.vision import drift
 
-    return capture
+    return drift
 
 
 def _tolerance(params):
@@ -110,8 +108,7 @@ def validate(params):
         if not (params.get("remote_username") and params.get("remote_password")):
             raise ValidationError("drift_method: image aims the PTZ and reads its pictures, so it needs "
                                   "remote_username and remote_password (the PTZ's account)")
-        capture = _image_work()
-        for name, present, _traceback in capture.LIBRARIES:
+        for name, present, _traceback in _image_work().LIBRARIES:
             if not present:
                 raise ValidationError("drift_method: image needs %s; %s" % (name, missing_required_lib(name)))
     min_points = params["min_points"]
@@ -225,7 +222,7 @@ def _start(client, own, abort_ongoing):
         session = read_session(client)
         raise _busy(session, exc.cgi, exc.host) if session else exc
     except (TransportError, UnexpectedAnswerError, Interrupted) as exc:
-        if not getattr(exc, "answered", False):
+        if not (isinstance(exc, TransportError) and exc.answered):
             # No usable answer: the device may have opened the session all the same. None was open a moment ago,
             # so one of our camera with no target is that one: close it.
             with shielded():
@@ -282,11 +279,9 @@ def _lost_save(client, exc, camera, calibrated_before):
         now = read_calibrated(client).get(camera)
         session = read_session(client)
     except VapixError as again:
-        error = exc.reworded("%s; whether the calibration of camera %s was saved is unknown (reading it back failed "
-                             "too: %s). Run again: the head is calibrated again or left as it is"
-                             % (exc, camera, again))
-        error.saved = "unknown"
-        return error
+        return exc.reworded("%s; whether the calibration of camera %s was saved is unknown (reading it back failed "
+                            "too: %s). Run again: the head is calibrated again or left as it is"
+                            % (exc, camera, again), saved="unknown")
     if session is not None:
         said, saved = "the session is still open, so the points were not saved", "no"
     elif now and not calibrated_before:
@@ -296,10 +291,8 @@ def _lost_save(client, exc, camera, calibrated_before):
                        "new points took effect is unknown"), "unknown"
     else:
         said, saved = "the device reports the head not calibrated", "no"
-    error = exc.reworded("%s; save.cgi for camera %s gave no answer, so its outcome was unknown: %s. A rerun "
-                         "converges (recalibrate=always sends the points again)" % (exc, camera, said))
-    error.saved = saved
-    return error
+    return exc.reworded("%s; save.cgi for camera %s gave no answer, so its outcome was unknown: %s. A rerun "
+                        "converges (recalibrate=always sends the points again)" % (exc, camera, said), saved=saved)
 
 
 def calibrate_head(client, index, head, abort_ongoing, calibrated_before=False):
@@ -338,7 +331,7 @@ def calibrate_head(client, index, head, abort_ongoing, calibrated_before=False):
                                    cgi="ptremotecalibration/getinformation.cgi", host=client.host)
         _save(client, index, head, calibrated_before)
     except BaseException as exc:
-        if not own.started or getattr(exc, "saved", None) == "yes":
+        if not own.started or (isinstance(exc, VapixError) and exc.saved == "yes"):
             raise
         with shielded():
             problem = _abort_own(client, own)
@@ -493,10 +486,6 @@ def _limits_checked(client, params, heads, needed):
     return ptz
 
 
-class DriftError(VapixError):
-    """Heads whose image drift check found them moved, with no recapture asked: their point sets are stale."""
-
-
 def _moved(drift, baseline):
     """Degrees the head's mean offset moved from its baseline (from none, without one)."""
     pan, tilt = (baseline["pan"], baseline["tilt"]) if baseline else (0.0, 0.0)
@@ -559,7 +548,7 @@ def _calibrate_entry(client, index, head, entry, abort_ongoing):
     try:
         calibrate_head(client, index, head, abort_ongoing, entry["calibrated_before"])
     except VapixError as exc:
-        if hasattr(exc, "saved"):
+        if exc.saved is not None:
             entry["action"] = "unknown"
             entry["reason"] = "save.cgi gave no answer; saved: %s" % exc.saved
         raise

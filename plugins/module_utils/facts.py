@@ -5,16 +5,13 @@
 
 from __future__ import annotations
 
-from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError
 from ansible_collections.vapix.q6000.plugins.module_utils.link import read_params, read_remote_url, read_status
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import connect, settled_position
 from ansible_collections.vapix.q6000.plugins.module_utils._api_data import (
     PT_REMOTE_CALIBRATION,
     REMOTE_CAMERA_CONTROL,
 )
-from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
-    DeviceError,
-)
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import DeviceError, ValidationError
 
 SUBSETS = ("device", "connection", "calibration", "ptz")
 # `all` leaves out ptz: it needs the PTZ's own account and waits for the PTZ to be at rest.

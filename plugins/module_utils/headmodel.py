@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: vapix.q6000 contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A camera head as a pinhole camera on the PTZ's vertical axis, and a least-squares fit of it to points.
+"""The device's own fit, redone here: the head model the Q6000-E fits to a point set behind its error 51.
 
+A camera head as a pinhole camera on the PTZ's vertical axis, and a least-squares fit of it to points.
 The device refuses a point set (error 51) without saying which point is wrong. Fitting the same physical
 model to the set here tells the operator which measurements disagree with the others. Five unknowns: the
 head's pan offset (its azimuth plus the mount offset), its downward tilt, its roll, its horizontal field

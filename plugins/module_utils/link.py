@@ -8,18 +8,11 @@ from __future__ import annotations
 import ipaddress
 import time
 
-from ansible_collections.vapix.q6000.plugins.module_utils.common import (
-    ValidationError,
-    check_host,
-    check_number,
-    check_port,
-    reporting,
-)
+from ansible_collections.vapix.q6000.plugins.module_utils._connection import check_host, check_number, check_port
+from ansible_collections.vapix.q6000.plugins.module_utils._interrupts import reporting
 from ansible_collections.vapix.q6000.plugins.module_utils._api_data import REMOTE_CAMERA_CONTROL
-from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
-    STATUS_WORDS,
-    VapixError,
-)
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import ValidationError, VapixError
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import STATUS_WORDS
 
 ARGUMENT_SPEC = dict(
     remote_host=dict(type="str"),

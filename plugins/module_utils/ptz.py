@@ -17,15 +17,17 @@ import math
 import time
 from urllib.parse import urlsplit
 
-from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, ptz_use_https
+from ansible_collections.vapix.q6000.plugins.module_utils._connection import ptz_use_https
+from ansible_collections.vapix.q6000.plugins.module_utils._transport import redact
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.link import read_params, read_remote_url
-from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import (
     UnexpectedAnswerError,
-    VapixClient,
+    UnroutablePtzError,
+    ValidationError,
     VapixError,
-    redact,
 )
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import VapixClient
 
 POLL_INTERVAL = 0.15
 # A PTZ may start its motor a moment after the command: with no motion seen, "at rest" needs the position
@@ -33,10 +35,6 @@ POLL_INTERVAL = 0.15
 REST_WINDOW = 0.5
 SETTLE_TIMEOUT = 20.0
 SAME = 0.01  # degrees (pan, tilt) and steps (zoom) within which two reads are the same position
-
-
-class UnroutablePtzError(ValidationError):
-    """The only address known for the PTZ is one the controller cannot route to (link-local)."""
 
 
 def is_link_local(host):

@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, check_number, reporting
+from ansible_collections.vapix.q6000.plugins.module_utils._connection import check_number
+from ansible_collections.vapix.q6000.plugins.module_utils._interrupts import reporting
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import connect, limits, move, settled_position
-from ansible_collections.vapix.q6000.plugins.module_utils.vapix import VapixError
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import ValidationError, VapixError
 
 ARGUMENT_SPEC = dict(
     pan=dict(type="float"),

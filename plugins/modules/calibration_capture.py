@@ -159,8 +159,8 @@ ptz:
   sample: {pan: 0.0, tilt: 0.0, zoom: 1.0}
 """
 
-from ansible_collections.vapix.q6000.plugins.module_utils import capture
-from ansible_collections.vapix.q6000.plugins.module_utils.common import run_module
+from ansible_collections.vapix.q6000.plugins.module_utils.vision import capture
+from ansible_collections.vapix.q6000.plugins.module_utils._runner import run_module
 
 
 def main():

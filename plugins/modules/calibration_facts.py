@@ -178,7 +178,7 @@ ansible_facts:
 """
 
 from ansible_collections.vapix.q6000.plugins.module_utils import facts
-from ansible_collections.vapix.q6000.plugins.module_utils.common import run_module
+from ansible_collections.vapix.q6000.plugins.module_utils._runner import run_module
 
 
 def main():

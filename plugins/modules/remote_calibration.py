@@ -285,7 +285,7 @@ heads:
 """
 
 from ansible_collections.vapix.q6000.plugins.module_utils import calibration
-from ansible_collections.vapix.q6000.plugins.module_utils.common import run_module
+from ansible_collections.vapix.q6000.plugins.module_utils._runner import run_module
 
 
 def main():

@@ -197,7 +197,7 @@ password_update:
 """
 
 from ansible_collections.vapix.q6000.plugins.module_utils import link
-from ansible_collections.vapix.q6000.plugins.module_utils.common import run_module
+from ansible_collections.vapix.q6000.plugins.module_utils._runner import run_module
 
 
 def main():

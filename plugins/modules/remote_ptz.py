@@ -85,7 +85,7 @@ before:
 """
 
 from ansible_collections.vapix.q6000.plugins.module_utils import remote_ptz
-from ansible_collections.vapix.q6000.plugins.module_utils.common import run_module
+from ansible_collections.vapix.q6000.plugins.module_utils._runner import run_module
 
 
 def main():

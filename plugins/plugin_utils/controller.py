@@ -20,7 +20,8 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.vapix.q6000.plugins.module_utils.common import argument_spec, execute, missing_libraries
+from ansible_collections.vapix.q6000.plugins.module_utils._connection import missing_libraries
+from ansible_collections.vapix.q6000.plugins.module_utils._runner import argument_spec, execute
 
 # Task variable that chooses the path: auto (in-process when it behaves the same), module (always ship it).
 EXECUTION_VAR = "vapix_q6000_execution"

@@ -17,7 +17,7 @@ PREFIX = "ansible_collections.vapix.q6000.plugins.module_utils."
 
 
 def _module(name: str):
-    """A module_utils module of the collection, imported as Ansible would find it (link, calibration, capture)."""
+    """A module_utils module of the collection, imported as Ansible would find it (link, vision.capture ...)."""
     if str(COLLECTIONS) not in sys.path:
         sys.path.insert(0, str(COLLECTIONS))
     return importlib.import_module(PREFIX + name)
@@ -33,8 +33,8 @@ def options(twin: Twin, unit: str, **task) -> dict:
 
 def run(name: str, task_options: dict, check_mode: bool = False) -> dict:
     """The result of module_utils `name`'s task with these options (ValueError if the spec refuses them)."""
-    logic, common = _module(name), _module("common")
-    checked = ArgumentSpecValidator(common.argument_spec(logic.ARGUMENT_SPEC)).validate(task_options)
+    logic, runner = _module(name), _module("_runner")
+    checked = ArgumentSpecValidator(runner.argument_spec(logic.ARGUMENT_SPEC)).validate(task_options)
     if checked.error_messages:
         raise ValueError("%s: %s" % (name, "; ".join(checked.error_messages)))
-    return common.execute(logic, checked.validated_parameters, check_mode)
+    return runner.execute(logic, checked.validated_parameters, check_mode)

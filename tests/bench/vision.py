@@ -1,4 +1,4 @@
-"""The vision section: calibration_capture (plugins/module_utils/capture.py) against the twin's truth.
+"""The vision section: calibration_capture (plugins/module_utils/vision/capture.py) against the twin's truth.
 
 `python -m tests.bench --only vision` runs the capture in-process (`execute`, as the module does) against a
 twin fleet, one unit after another, all heads per unit, and scores it against the twin's truth only: the
@@ -46,7 +46,7 @@ TITLE = "vision: calibration_capture against the twin's truth (%d units, heads %
 def _capture(twin: Twin, unit: str) -> dict:
     """One unit's capture result, with its wall time and each head's truth at the captured pixels."""
     started = time.monotonic()
-    result = collection.run("capture", collection.options(
+    result = collection.run("vision.capture", collection.options(
         twin, unit, cameras=list(CAMERAS), points=POINTS, resolution=RESOLUTION, ptz_resolution=PTZ_RESOLUTION))
     result["seconds"] = time.monotonic() - started
     result["unit"] = unit

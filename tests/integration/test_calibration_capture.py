@@ -184,7 +184,7 @@ def test_the_image_libraries_are_imported_by_the_capture_alone():
     root = Path(__file__).resolve().parents[2] / "plugins"
     importers = sorted(path.relative_to(root).as_posix() for path in root.rglob("*.py")
                        if "import cv2" in path.read_text() or "import numpy" in path.read_text())
-    assert importers == ["module_utils/vision.py"]
+    assert importers == ["module_utils/vision/matching.py"]
 
 
 # --- playbooks/capture_calibration.yml -e q6000_capture_method=image ----------------------------------------

@@ -9,12 +9,8 @@ from ansible_collections.vapix.q6000.plugins.module_utils._api_data import (
     PT_REMOTE_CALIBRATION,
     REMOTE_CAMERA_CONTROL,
 )
-from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
-    DeviceError,
-    TransportError,
-    VapixClient,
-    VapixError,
-)
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import DeviceError, TransportError, VapixError
+from ansible_collections.vapix.q6000.plugins.module_utils.vapix import VapixClient
 from tests.emulator.process import Twin
 
 

@@ -531,7 +531,7 @@ def test_the_example_site_keeps_no_secret_in_clear_and_its_point_sets_are_valid(
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
     from ansible_collections.vapix.q6000.plugins.module_utils.calibration import ARGUMENT_SPEC, validate
-    from ansible_collections.vapix.q6000.plugins.module_utils.common import argument_spec
+    from ansible_collections.vapix.q6000.plugins.module_utils._runner import argument_spec
 
     for path in EXAMPLE.rglob("*.yml"):
         for line in path.read_text().splitlines():

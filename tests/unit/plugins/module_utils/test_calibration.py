@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from ansible_collections.vapix.q6000.plugins.module_utils.calibration import validate
-from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import ValidationError
 
 GOOD = [{"x": -0.6, "y": 0.5, "pan": 61.2, "tilt": -2.4}, {"x": 0.55, "y": 0.45, "pan": 124.7, "tilt": -4.1},
         {"x": 0.6, "y": -0.55, "pan": 121.9, "tilt": -38.0}, {"x": -0.5, "y": -0.6, "pan": 64.3, "tilt": -39.6}]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError, check_connection
+from ansible_collections.vapix.q6000.plugins.module_utils._connection import check_connection
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import ValidationError
 from ansible_collections.vapix.q6000.plugins.module_utils.facts import subsets_of
 
 

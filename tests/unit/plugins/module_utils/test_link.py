@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vapix.q6000.plugins.module_utils.common import ValidationError
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import ValidationError
 from ansible_collections.vapix.q6000.plugins.module_utils.link import plan, validate
 
 CURRENT = {"mac_address": "AC:CC:8E:00:00:01", "host": "192.0.2.20", "discovery_mode": "auto", "http_port": 80,

@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.vapix.q6000.plugins.module_utils._answers import parse_answer
 from ansible_collections.vapix.q6000.plugins.module_utils._api_data import (
-    CGIS,
     PT_REMOTE_CALIBRATION,
     REMOTE_CAMERA_CONTROL,
+    cgi,
 )
-from ansible_collections.vapix.q6000.plugins.module_utils.vapix import (
-    DeviceError,
-    TransportError,
-    UnexpectedAnswerError,
-    format_host,
-    parse_answer,
-)
+from ansible_collections.vapix.q6000.plugins.module_utils._transport import format_host
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import DeviceError, TransportError, UnexpectedAnswerError
 
-GETVAPIXPARAMS = CGIS["remotecameracontrol/getvapixparams.cgi"]
-SETVAPIXPARAMS = CGIS["remotecameracontrol/setvapixparams.cgi"]
-START = CGIS["ptremotecalibration/start.cgi"]
-ISCALIBRATED = CGIS["ptremotecalibration/iscalibrated.cgi"]
-GETINFORMATION = CGIS["ptremotecalibration/getinformation.cgi"]
+GETVAPIXPARAMS = cgi("remotecameracontrol/getvapixparams.cgi")
+SETVAPIXPARAMS = cgi("remotecameracontrol/setvapixparams.cgi")
+START = cgi("ptremotecalibration/start.cgi")
+ISCALIBRATED = cgi("ptremotecalibration/iscalibrated.cgi")
+GETINFORMATION = cgi("ptremotecalibration/getinformation.cgi")
 SEED_PARAMS = ("<GetVapixParamsSuccess><BaseConnectionParams><MACAddress>ac:cc:8e:08:47:68</MACAddress><Host>"
                "169.254.0.123</Host><DiscoveryMode>auto</DiscoveryMode></BaseConnectionParams><VapixConnectionParams>"
                "<HTTPPort>80</HTTPPort><HTTPSPort>443</HTTPSPort><RTSPPort>553</RTSPPort><Username>root</Username>"

@@ -10,7 +10,7 @@ pytest.importorskip("cv2")
 pytest.importorskip("numpy")
 
 # pylint: disable=wrong-import-position
-from ansible_collections.vapix.q6000.plugins.module_utils.capture import CORRECTABLE, MIN_STEP_PIXELS, Knowledge  # noqa: E402
+from ansible_collections.vapix.q6000.plugins.module_utils.vision.ptz_run import CORRECTABLE, MIN_STEP_PIXELS, Knowledge  # noqa: E402
 
 STEP = 0.09  # degrees per pixel at the wide end
 

@@ -31,6 +31,8 @@ else:
     # One thread per Ansible worker: OpenCV's own pool would fight the forks for the cores.
     cv2.setNumThreads(1)
 
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import TargetError
+
 MIN_FEATURES = 40  # SIFT keypoints a patch needs before it is worth matching
 MIN_DISTINCT = 20  # of them, distinct ones (unlike any other keypoint of the picture) for a target to be picked
 MIN_CONTRAST = 10.0  # grey levels of standard deviation right around a target pixel (sky has less)
@@ -42,10 +44,6 @@ FINE_THRESHOLD = 3.0  # pixels at the matching scale, for the matches found near
 MIN_CORRELATION = 0.6  # ECC correlation of the patch with the PTZ picture after the fit
 REPEAT_CORRELATION = 0.92  # a second correlation peak this close to the best one means a repetitive pattern
 REPEAT_RATIO = 0.6  # a second consistent mapping with this share of the first's inliers means a repetitive pattern
-
-
-class TargetError(Exception):
-    """A target that cannot be matched with confidence; the message says why."""
 
 
 def decode(jpeg):

@@ -13,7 +13,7 @@ cv2 = pytest.importorskip("cv2")
 np = pytest.importorskip("numpy")
 
 # pylint: disable=wrong-import-position
-from ansible_collections.vapix.q6000.plugins.module_utils import vision  # noqa: E402
+from ansible_collections.vapix.q6000.plugins.module_utils.vision import matching as vision  # noqa: E402
 
 
 def texture(width=960, height=540, seed=3):

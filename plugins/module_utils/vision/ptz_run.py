@@ -1,0 +1,262 @@
+# -*- coding: utf-8 -*-
+# Copyright: vapix.q6000 contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The PTZ run that drives and waits: the PTZ centred on head pixels, what its moves teach, and its put-back.
+
+The head's patch around a pixel is found in the PTZ's picture (matching.locate) and the PTZ centres on it
+with its own `center=` (or `areazoom=`, which zooms by a known factor), so no table of the PTZ's field of
+view is needed. When the patch sits at the picture's centre, at a zoom where the PTZ sees finer than the
+head, the PTZ's position is the point. Every move and picture is counted; if someone else moves the PTZ
+meanwhile (a guard tour, an operator), the run stops. The PTZ is put back where it was, zoom included.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from ansible_collections.vapix.q6000.plugins.module_utils._image_options import picture_size
+from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import (
+    NOMINAL,
+    fit,
+    nominal_head,
+    project,
+    wrap180,
+)
+from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
+    move,
+    overview_click,
+    position,
+    put_back,
+    same_position,
+    settled_position,
+)
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import PtzMovedError, TargetError, UnexpectedAnswerError
+from ansible_collections.vapix.q6000.plugins.module_utils.vision import matching
+
+MIN_POINTS = 4  # a head with fewer usable points fails: Axis recommends at least four
+FINE_SCALE = 3.5  # PTZ pixels per head pixel at which a point is taken: the PTZ sees finer than the head
+CENTRED = 0.6  # PTZ pixels from the picture's centre within which the target is centred
+CORRECTABLE = 25.0  # PTZ pixels within which the rest is turned into degrees instead of another move
+MIN_STEP_PIXELS = 6.0  # PTZ pixels a click must go for the degrees per pixel to be learnt from it
+MAX_MOVES = 4  # per point after the approach (one move, or the first point's search), the zoom included
+SUBPIXEL = 10  # center= in tenths of a pixel (imagewidth and imageheight scaled alike)
+OVERLAY_WAIT = 1.1  # seconds between a head's two pictures, so that a burned-in clock shows as a change
+
+
+class Servo:
+    """The PTZ as the capture drives it: every move and picture counted, and a check that nobody else moves it."""
+
+    def __init__(self, ptz, size):
+        self.ptz = ptz
+        self.width, self.height = size
+        self.moves = self.snapshots = 0
+        self.where = settled_position(ptz)
+
+    def _still(self):
+        now = position(self.ptz)
+        if not same_position(now, self.where):
+            raise PtzMovedError("the PTZ was moved by someone else (from pan %.2f, tilt %.2f, zoom %d to pan %.2f, "
+                                "tilt %.2f, zoom %d) while the capture used it; stopped (a guard tour or an "
+                                "operator: stop it and run again)" % (self.where + now), cgi="com/ptz.cgi",
+                                host=self.ptz.host)
+
+    def go(self, pan, tilt, zoom):
+        self._still()
+        self.where = move(self.ptz, pan, tilt, zoom, before=self.where)
+        self.moves += 1
+        if abs(wrap180(self.where[0] - pan)) > 0.1 or abs(self.where[1] - tilt) > 0.1:
+            raise PtzMovedError("the PTZ came to rest at pan %.2f, tilt %.2f, not at pan %.2f, tilt %.2f where it "
+                                "was sent (someone else moves it, or the target is beyond its limits); stopped"
+                                % (self.where[0], self.where[1], pan, tilt), cgi="com/ptz.cgi", host=self.ptz.host)
+
+    def click(self, u, v, zoom_factor=None):
+        """Centre the PTZ on pixel (u, v) of its picture (OpenCV coordinates), zooming by `zoom_factor`."""
+        self._still()
+        u, v = min(max(u, -0.5), self.width - 0.5), min(max(v, -0.5), self.height - 0.5)
+        at = "%d,%d" % (round((u + 0.5) * SUBPIXEL), round((v + 0.5) * SUBPIXEL))
+        args = {"imagewidth": str(self.width * SUBPIXEL), "imageheight": str(self.height * SUBPIXEL)}
+        if zoom_factor is None:
+            args["center"] = at
+        else:
+            args["areazoom"] = "%s,%d" % (at, round(zoom_factor * 100))
+        before, commanded = self.where, time.monotonic()
+        self.ptz.ptz(args, write=True)
+        self.where = settled_position(self.ptz, before=before, commanded=commanded)
+        self.moves += 1
+
+    def overview_click(self, client, camera, x, y, size):
+        """ptz.overview_click, counted and watched like the PTZ's own moves; the pixel actually clicked."""
+        self._still()
+        clicked, self.where = overview_click(client, self.ptz, camera, x, y, size, self.where)
+        self.moves += 1
+        return clicked
+
+    def picture(self):
+        self._still()
+        image = _decoded(self.ptz.snapshot({"resolution": "%dx%d" % (self.width, self.height)}), self.ptz.host)
+        if image.shape != (self.height, self.width):
+            raise UnexpectedAnswerError("the PTZ's snapshot is %dx%d, not the %dx%d asked"
+                                        % (image.shape[1], image.shape[0], self.width, self.height),
+                                        cgi="jpg/image.cgi", host=self.ptz.host)
+        self.snapshots += 1
+        self._still()
+        return image
+
+
+def _decoded(jpeg, host):
+    """A snapshot as a grey image; one that does not decode is the device's fault, not the target's."""
+    try:
+        return matching.decode(jpeg)
+    except TargetError as exc:
+        raise UnexpectedAnswerError(str(exc), cgi="jpg/image.cgi", host=host)
+
+
+class Knowledge:
+    """What the points found so far teach: each head's fit, the mount's pan offset, the zoom that works."""
+
+    def __init__(self):
+        self.points = {}
+        self.mount = None
+        self.steps = []
+        self.short = []
+
+    def step(self, pixels):
+        """The PTZ's degrees per pixel of its picture at the wide end, from the moves seen so far, to turn a rest
+        of `pixels` into degrees: the median of the long clicks, or, until there is one, the pooled short clicks
+        (a check that lands near its targets makes only those) for a rest no longer than they were. None when
+        another move is needed."""
+        if self.steps and pixels <= CORRECTABLE:
+            return sorted(self.steps)[len(self.steps) // 2]
+        if self.short and pixels <= MIN_STEP_PIXELS:
+            return sum(turned for turned, _pixels in self.short) / sum(pixels for _turned, pixels in self.short)
+        return None
+
+    def learn_step(self, before, after, offset, factor=1.0):
+        """A click `offset` pixels from the centre of a picture taken `factor` times zoomed in from the wide end
+        turned the PTZ from `before` to `after`. Clicks shorter than MIN_STEP_PIXELS are kept apart: a pixel of
+        error in where the target was weighs too much in each of them."""
+        pixels = math.hypot(*offset)
+        if pixels < 1.0:
+            return
+        tilt = math.radians((before[1] + after[1]) / 2.0)
+        turned = math.hypot(wrap180(after[0] - before[0]) * math.cos(tilt), after[1] - before[1]) * factor
+        if pixels >= MIN_STEP_PIXELS:
+            self.steps.append(turned / pixels)
+        else:
+            self.short.append((turned, pixels))
+
+    def learn(self, camera, point):
+        self.points.setdefault(camera, []).append(point)
+        if self.mount is None:
+            nominal_pan = project(point["x"], point["y"], nominal(camera, 0.0))[0]
+            self.mount = wrap180(point["pan"] - nominal_pan)
+
+    def forget(self, camera, point):
+        self.points[camera].remove(point)
+
+    def guess(self, camera, x, y):
+        """(pan, tilt): where pixel (x, y) probably looks (a fit of the head's points, the nominal head turned to
+        agree with them, or turned by the mount's offset), or None before any point."""
+        pairs = [(p["x"], p["y"], p["pan"], p["tilt"]) for p in self.points.get(camera, [])]
+        if len(pairs) >= MIN_POINTS:
+            return project(x, y, fit(pairs)[0])
+        if pairs:
+            return project(x, y, nominal_head(pairs))
+        if self.mount is not None:
+            return project(x, y, nominal(camera, self.mount))
+        return None
+
+
+def nominal(camera, mount):
+    return (wrap180(90.0 * (camera - 1) + mount),) + NOMINAL[1:]
+
+
+class PtzRun:
+    """One unit's image work: the heads' pictures, the PTZ, and what its moves taught on the way."""
+
+    def __init__(self, client, servo, bounds, params):
+        self.client, self.servo, self.bounds = client, servo, bounds
+        self.size = picture_size("resolution", params["resolution"])
+        self.radius_coarse = max(24, int(round(0.104 * self.size[0])))
+        self.radius_fine = max(16, int(round(0.052 * self.size[0])))
+        self.knowledge = Knowledge()
+        self.heads = {}
+
+    # -- the heads' pictures ----------------------------------------------------------------------------------
+
+    def head_pictures(self, cameras):
+        """Two pictures of each head a moment apart: what changed between them (a clock) is never matched."""
+        resolution = "%dx%d" % self.size
+        first, taken = {}, time.monotonic()
+        for camera in cameras:
+            first[camera] = self.client.snapshot({"camera": str(camera), "resolution": resolution})
+        time.sleep(max(0.0, OVERLAY_WAIT - (time.monotonic() - taken)))
+        for camera in cameras:
+            jpeg = self.client.snapshot({"camera": str(camera), "resolution": resolution})
+            image, grey = _decoded(jpeg, self.client.host), matching.is_grey(jpeg)
+            if image.shape != (self.size[1], self.size[0]):
+                raise UnexpectedAnswerError("the snapshot of camera %s is %dx%d, not the %s asked"
+                                            % (camera, image.shape[1], image.shape[0], resolution),
+                                            cgi="jpg/image.cgi", host=self.client.host)
+            earlier = _decoded(first[camera], self.client.host)
+            if earlier.shape != image.shape:
+                raise UnexpectedAnswerError("two snapshots of camera %s at %s came in different sizes (%s, %s)"
+                                            % (camera, resolution, earlier.shape[::-1], image.shape[::-1]),
+                                            cgi="jpg/image.cgi", host=self.client.host)
+            mask = matching.changed_mask(earlier, image)
+            self.heads[camera] = (matching.HeadPicture(image, mask), grey)
+
+    # -- centring the PTZ on a head pixel ---------------------------------------------------------------------
+
+    def _centre_offset(self, match):
+        return match.u - (self.servo.width / 2.0 - 0.5), match.v - (self.servo.height / 2.0 - 0.5)
+
+    def centre(self, head, x, y, match):
+        """From a match of head pixel (x, y) in the PTZ's picture, zoom in and centre the PTZ on it; the point."""
+        start = self.servo.moves
+        size = (self.servo.width, self.servo.height)
+        factor = 1.0
+        if match.scale < FINE_SCALE / 1.5:
+            factor = min(30.0, max(1.0, FINE_SCALE / match.scale))
+            expected = matching.recentred(match.mapping, match.u, match.v, *size, factor=factor)
+            wide, offset = self.servo.where, self._centre_offset(match)
+            self.servo.click(match.u, match.v, factor)
+            self.knowledge.learn_step(wide, self.servo.where, offset)
+            match = matching.follow(head, x, y, self.servo.picture(), self.radius_fine, expected)
+        while True:
+            du, dv = self._centre_offset(match)
+            if math.hypot(du, dv) <= CENTRED:
+                break
+            step = self.knowledge.step(math.hypot(du, dv))
+            if step is not None:
+                # A few pixels off: the PTZ's own degrees per pixel (learnt from its moves) say where it looks.
+                pan, tilt = self.servo.where[0], self.servo.where[1]
+                degrees = step / factor
+                return self._point(x, y, pan + du * degrees / max(0.1, math.cos(math.radians(tilt))),
+                                   tilt - dv * degrees, match)
+            if self.servo.moves - start >= MAX_MOVES:
+                raise TargetError("not centred after %d moves (%.1f pixels off)"
+                                  % (MAX_MOVES, math.hypot(du, dv)))
+            expected = matching.recentred(match.mapping, match.u, match.v, *size)
+            before = self.servo.where
+            self.servo.click(match.u, match.v)
+            self.knowledge.learn_step(before, self.servo.where, (du, dv), factor)
+            match = matching.follow(head, x, y, self.servo.picture(), self.radius_fine, expected)
+        return self._point(x, y, self.servo.where[0], self.servo.where[1], match)
+
+    @staticmethod
+    def _point(x, y, pan, tilt, match):
+        return {"x": x, "y": y, "pan": round(wrap180(pan), 4), "tilt": round(tilt, 4),
+                "score": round(max(0.0, match.correlation), 3)}
+
+
+def _as_dict(where):
+    return {"pan": where[0], "tilt": where[1], "zoom": where[2]}
+
+
+def put_back_home(ptz, home, result):
+    """The PTZ back where it was, zoom included; the position it rests at goes into the result."""
+    moved_from = position(ptz)
+    put_back(ptz, home)
+    result["ptz"] = _as_dict(settled_position(ptz, before=moved_from, commanded=time.monotonic()))
