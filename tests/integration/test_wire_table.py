@@ -33,8 +33,7 @@ def test_the_mapping_covers_both_sides():
     assert set(TWIN_TO_TABLE) == set(TWIN_ROLES)
     assert set(TWIN_TO_TABLE.values()) == set(ROLES)
     # Same order: a higher role in the twin is a higher role in the table.
-    assert sorted(TWIN_ROLES, key=TWIN_ROLES.get) == [name for name in sorted(TWIN_TO_TABLE, key=lambda n: ROLES.index(
-        TWIN_TO_TABLE[n]))]
+    assert sorted(TWIN_ROLES, key=TWIN_ROLES.get) == sorted(TWIN_TO_TABLE, key=lambda n: ROLES.index(TWIN_TO_TABLE[n]))
 
 
 @pytest.mark.parametrize("cgi", TABLE.values(), ids=repr)
