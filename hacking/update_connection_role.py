@@ -38,10 +38,15 @@ ROLE_OPTIONS = {
     "username": dict(description="Administrator account on the Q6000-E.", undefined=True),
     "password": dict(description="Password of q6000_username; keep it in a vault or an environment variable.",
                      undefined=True),
-    "auth": dict(description="HTTP authentication, C(digest) or C(basic) (refused over plain HTTP unless "
-                             "q6000_allow_basic_over_http)."),
+    "auth": dict(description="HTTP authentication: C(auto) (Digest whenever the device offers it, Basic only when it "
+                             "is the one scheme offered and HTTPS is on), or C(digest) or C(basic) to force one "
+                             "(basic is refused over plain HTTP unless q6000_allow_basic_over_http)."),
     "allow_basic_over_http": dict(
-        description="Accept q6000_auth=basic without HTTPS, which sends the passwords in clear. Lab networks only."),
+        description="Accept Basic authentication without HTTPS (q6000_auth=basic, or a device that offers only Basic "
+                    "to q6000_auth=auto), which sends the passwords in clear. Lab networks only."),
+    "use_proxy": dict(
+        description="Use the proxy that C(HTTP_PROXY), C(HTTPS_PROXY) or C(ALL_PROXY) name in the environment (as "
+                    "C(ansible.builtin.uri) does); false talks to the cameras directly, whatever they say."),
     "timeout": dict(description="Seconds one request may take, from connecting to the last byte of the answer."),
     "retries": dict(description="How often a read is retried after a connection error, a timeout or HTTP 503 "
                                 "(0..10)."),

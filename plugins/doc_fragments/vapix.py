@@ -53,18 +53,32 @@ options:
     required: true
   auth:
     description:
-      - HTTP authentication scheme. V(digest) is what Axis devices use over plain HTTP.
-      - V(basic) sends the password with every request and is refused over plain HTTP unless
+      - HTTP authentication scheme, for both devices.
+      - V(auto) answers the device's own challenge. Digest whenever the device offers it (MD5 or MD5-sess, with or
+        without an C(algorithm) token; a nonce the device declares stale is renewed once). Basic only when it is
+        the one scheme the device offers, as an HTTPS-only unit may, and only over HTTPS unless
         O(allow_basic_over_http=true).
+      - V(digest) and V(basic) force one scheme. V(basic) sends the password with every request and is refused
+        over plain HTTP unless O(allow_basic_over_http=true).
+      - A device that refuses the account's role answers 401 or 403; either fails naming the role the CGI needs.
       - If not set, the environment variable E(VAPIX_AUTH) is used.
     type: str
-    choices: [digest, basic]
-    default: digest
+    choices: [auto, digest, basic]
+    default: auto
   allow_basic_over_http:
     description:
-      - Accept O(auth=basic) without O(use_https), sending the password in clear. For lab networks only.
+      - Accept Basic authentication without HTTPS, sending the password in clear (O(auth=basic), or a device that
+        offers only Basic with O(auth=auto)). For lab networks only.
     type: bool
     default: false
+  use_proxy:
+    description:
+      - Use the proxy that E(HTTP_PROXY), E(HTTPS_PROXY) or E(ALL_PROXY) name for the camera's address, as
+        M(ansible.builtin.uri) does (E(NO_PROXY) applies).
+      - V(false) talks to both devices directly whatever the environment says, and changes nothing else (CA
+        bundles and the rest of the environment apply as before).
+    type: bool
+    default: true
   timeout:
     description:
       - Seconds one request may take, from connecting to the last byte of the answer; C(save.cgi) gets three

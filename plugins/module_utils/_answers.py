@@ -177,6 +177,9 @@ def parse_ptz_text(body, cgi, host=None, status=200):
 def parse_jpeg(body, cgi, host=None, content_type=""):
     """image.cgi: the JPEG's bytes, once the answer says it is one and starts like one."""
     kind = content_type.split(";")[0].strip().lower()
+    if body.lstrip().startswith(b"Error"):
+        raise UnexpectedAnswerError("expected a JPEG image, the device answered %r"
+                                    % body.strip()[:200].decode("utf-8", "replace"), cgi=cgi.path, host=host)
     if kind != "image/jpeg" or not body.startswith(b"\xff\xd8"):
         raise UnexpectedAnswerError("expected a JPEG image, got %s (%r)" % (kind or "no Content-Type", body[:60]),
                                     cgi=cgi.path, host=host)

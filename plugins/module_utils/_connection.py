@@ -27,8 +27,9 @@ CONNECTION_OPTIONS = dict(
     ca_path=dict(type="path", env="VAPIX_CA_PATH"),
     username=dict(type="str", required=True, env="VAPIX_USERNAME"),
     password=dict(type="str", required=True, no_log=True, env="VAPIX_PASSWORD"),
-    auth=dict(type="str", default="digest", choices=["digest", "basic"], env="VAPIX_AUTH"),
+    auth=dict(type="str", default="auto", choices=["auto", "digest", "basic"], env="VAPIX_AUTH"),
     allow_basic_over_http=dict(type="bool", default=False),
+    use_proxy=dict(type="bool", default=True),
     timeout=dict(type="float", default=10.0, env="VAPIX_TIMEOUT"),
     retries=dict(type="int", default=2),
 )
@@ -144,6 +145,8 @@ def client_from_params(params):
         username=params["username"],
         password=params["password"],
         auth=params["auth"],
+        allow_basic_over_http=params["allow_basic_over_http"],
+        use_proxy=params["use_proxy"],
         timeout=params["timeout"],
         retries=params["retries"],
     )

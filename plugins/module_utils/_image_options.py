@@ -32,3 +32,25 @@ def check_image_options(params):
     check_number("fit_budget", params["fit_budget"], 0.02, 5.0)
     picture_size("resolution", params["resolution"])
     picture_size("ptz_resolution", params["ptz_resolution"])
+
+
+def streamed_resolutions(client, channel):
+    """The resolutions a device lists for a video channel (0 for the PTZ, camera - 1 for a head), or None.
+
+    Single-channel firmware lists them in `Properties.Image.Resolution`; multi-channel units list them per channel,
+    `Properties.Image.I<n>.Resolution`, and may have no common list at all.
+    """
+    values, _missing = client.param_list("Properties.Image")
+    text = values.get("Properties.Image.I%d.Resolution" % channel, values.get("Properties.Image.Resolution"))
+    if text is None:
+        return None
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def check_streamed(client, name, text, channels):
+    """Refuse, before any snapshot, a resolution the device does not stream on one of `channels`."""
+    for channel in channels:
+        listed = streamed_resolutions(client, channel)
+        if listed is not None and text not in listed:
+            raise ValidationError("%s: %s does not stream %s on channel %d; it lists %s"
+                                  % (name, client.host, text, channel, ", ".join(listed) or "nothing"))

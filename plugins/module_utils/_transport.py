@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import ipaddress
 import queue
+import re
+import ssl
 import threading
 import time
 import traceback
 
 try:
     import requests
-    from requests.auth import HTTPBasicAuth, HTTPDigestAuth
+    from requests.auth import HTTPBasicAuth, HTTPDigestAuth, _basic_auth_str
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
@@ -54,6 +56,16 @@ def format_host(host):
 def says_stale(headers):
     """Whether a 401's challenge says the nonce is stale (the credentials were right)."""
     return "stale=true" in headers.get("WWW-Authenticate", "").lower().replace(" ", "")
+
+
+# A scheme opens each challenge of WWW-Authenticate (several headers arrive joined by commas): a token followed by a
+# parameter (`Digest realm=...`) or by nothing (`Negotiate`), where a parameter's name is followed by `=`.
+_SCHEME = re.compile(r"(?:^|,)\s*([A-Za-z][A-Za-z0-9_-]*)(?:\s+(?=[A-Za-z0-9_-]+\s*=)|\s*(?:,|$))")
+
+
+def offered_schemes(headers):
+    """The authentication schemes a 401 offers, lower case, in the order the device lists them."""
+    return [scheme.lower() for scheme in _SCHEME.findall(headers.get("WWW-Authenticate", ""))]
 
 
 def redact(url):
@@ -96,6 +108,38 @@ if HAS_REQUESTS:
                 self._thread_local.num_401_calls = 1
                 response = super().handle_401(response, **kwargs)
             return response
+
+    class AutoAuth(DigestAuth):
+        """`auth: auto`: Digest whenever the device offers it, Basic only when it is the one scheme offered.
+
+        Basic is taken only where it may be (`basic_allowed`: HTTPS, or allow_basic_over_http); once the device
+        has asked for it, every later request carries it from the start, as Basic clients do.
+        """
+
+        def __init__(self, username, password, basic_allowed):
+            super().__init__(username, password)
+            self.basic_allowed = basic_allowed
+            self.basic = False
+
+        def __call__(self, r):
+            if self.basic:
+                r.headers["Authorization"] = _basic_auth_str(self.username, self.password)
+                return r
+            return super().__call__(r)
+
+        def handle_401(self, r, **kwargs):
+            schemes = offered_schemes(r.headers) if r.status_code == 401 else []
+            if "digest" in schemes or "basic" not in schemes or not self.basic_allowed:
+                return super().handle_401(r, **kwargs)
+            self.basic = True
+            r.content  # pylint: disable=pointless-statement  # read, so that the connection can be reused
+            r.close()
+            prep = r.request.copy()
+            prep.headers["Authorization"] = _basic_auth_str(self.username, self.password)
+            answer = r.connection.send(prep, **kwargs)
+            answer.history.append(r)
+            answer.request = prep
+            return answer
 
     class _Session(requests.Session):
         """A session that never follows a redirect, nor reads a redirect's body to find where it points."""
@@ -156,12 +200,15 @@ class Transport:
     """A keep-alive HTTP session to one camera: sends a CGI as its descriptor says and returns a usable answer."""
 
     def __init__(self, host, port=None, use_https=False, validate_certs=True, ca_path=None,
-                 username=None, password=None, auth="digest", timeout=10.0, retries=2, backoff=0.5):
+                 username=None, password=None, auth="auto", allow_basic_over_http=False, use_proxy=True,
+                 timeout=10.0, retries=2, backoff=0.5):
         scheme = "https" if use_https else "http"
         port_part = ":%d" % port if port else ""
         self.host = host
         self.base_url = "%s://%s%s" % (scheme, format_host(host), port_part)
         self.username = username
+        self.auth = auth
+        self.use_https = use_https
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -174,8 +221,15 @@ class Transport:
         self._worker = None
         # Passed with every request: requests lets REQUESTS_CA_BUNDLE override a session-wide setting.
         self.verify = ca_path if (use_https and validate_certs and ca_path) else bool(validate_certs)
+        # No proxy at all, whatever HTTP(S)_PROXY or ALL_PROXY say; None values drop what the environment would add.
+        self.proxies = None if use_proxy else {"http": None, "https": None, "all": None}
         if username is not None and password is not None:
-            self.session.auth = (HTTPBasicAuth if auth == "basic" else DigestAuth)(username, password)
+            if auth == "basic":
+                self.session.auth = HTTPBasicAuth(username, password)
+            elif auth == "digest":
+                self.session.auth = DigestAuth(username, password)
+            else:
+                self.session.auth = AutoAuth(username, password, basic_allowed=use_https or allow_basic_over_http)
 
     def close(self):
         if self._worker is not None:
@@ -196,8 +250,13 @@ class Transport:
             try:
                 response, body = self._within_deadline(lambda: self._exchange(cgi, url, params, budget), budget)
             except requests.exceptions.SSLError as exc:
-                raise TransportError("TLS failed (%s); check validate_certs and ca_path"
-                                     % _reason(exc), cgi=cgi.path, host=self.host)
+                if _refused_certificate(exc):
+                    raise TransportError("TLS failed (%s); check validate_certs and ca_path"
+                                         % _reason(exc), cgi=cgi.path, host=self.host)
+                # A handshake cut short (a reset, an EOF) says nothing about the certificate: like any lost
+                # connection, a read is tried again and a write is not.
+                failure = "the TLS handshake was cut short (%s)" % _reason(exc)
+                continue
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                     requests.exceptions.ChunkedEncodingError, _Deadline) as exc:
                 failure = _describe_transport(exc, budget)
@@ -233,10 +292,10 @@ class Transport:
         """The request and its whole answer (in the worker thread)."""
         if cgi.method == "POST":
             response = self.session.post(url, data=params, timeout=budget, stream=True, verify=self.verify,
-                                         allow_redirects=False)
+                                         allow_redirects=False, proxies=self.proxies)
         else:
             response = self.session.get(url, params=params, timeout=budget, stream=True, verify=self.verify,
-                                        allow_redirects=False)
+                                        allow_redirects=False, proxies=self.proxies)
         self.answers += 1
         return response, self._read_body(response, cgi)
 
@@ -261,11 +320,23 @@ class Transport:
     def check_status(self, cgi, status, headers):
         """Refuse an HTTP status that is not an answer to decode, in words that say what to do."""
         if status == 401:
+            schemes = offered_schemes(headers)
+            if schemes and "digest" not in schemes and "basic" in schemes and self.auth != "basic":
+                if self.auth == "digest":
+                    advice = "auth=digest forbids it; set auth=auto (or basic)"
+                else:
+                    advice = ("which would send the password in clear over HTTP; set use_https=true (the norm), or "
+                              "allow_basic_over_http=true to accept that")
+                raise AuthError("HTTP 401: the device offers only Basic authentication, %s" % advice,
+                                cgi=cgi.path, host=self.host)
             if says_stale(headers):
                 raise AuthError("HTTP 401: the device declared every new nonce stale; check its clock and "
                                 "its Digest settings", cgi=cgi.path, host=self.host)
             raise AuthError("HTTP 401: the device refused the account %r; %s needs the %s role (check the username, "
                             "password and auth)" % (self.username, cgi.path, cgi.role), cgi=cgi.path, host=self.host)
+        if status == 403:
+            raise AuthError("HTTP 403: the device forbids %s to the account %r, which lacks the %s role it needs"
+                            % (cgi.path, self.username, cgi.role), cgi=cgi.path, host=self.host)
         if status == 404:
             raise NotSupportedError("HTTP 404: this firmware does not have %s (the API is not supported)" % cgi.path,
                                     cgi=cgi.path, host=self.host)
@@ -276,6 +347,17 @@ class Transport:
                                  cgi=cgi.path, host=self.host, answered=True)
         if status not in (200, 204):
             raise TransportError("HTTP %d from the device" % status, cgi=cgi.path, host=self.host, answered=True)
+
+
+def _refused_certificate(exc):
+    """Whether a TLS failure is the certificate's (not trusted, wrong name), rather than a handshake cut short."""
+    inner = exc
+    while inner is not None:
+        if isinstance(inner, ssl.SSLCertVerificationError):
+            return True
+        inner = inner.__context__ if inner.__context__ is not inner else None
+    text = str(exc).lower()
+    return "certificate" in text or "hostname" in text or "wrong version number" in text
 
 
 def _reason(exc):

@@ -440,6 +440,16 @@ def run(client, params, check_mode):
                 entry["reason"] = "drift is not measured in check mode (it moves the PTZ)"
             if entry["would"]:
                 entry["action"] = "skipped_check_mode"
+        changing = [head for head, entry in zip(heads, entries) if entry["would"] in CHANGES]
+        if changing and params.get("remote_username"):
+            # As the real run would: points beyond the PTZ's limits are refused, when the PTZ can be read.
+            try:
+                ptz = _limits_checked(client, params, changing, needed=False)
+            except VapixError as exc:
+                client.warnings.append("the points were not checked against the PTZ's limits: %s" % exc)
+            else:
+                if ptz is not None:
+                    ptz.close()
         return _result(entries, heads)
     if not any(entry["would"] for entry in entries):
         return _result(entries, heads)

@@ -78,6 +78,7 @@ def ptz_client(client, params, remote_url=None):
                                   "ptz_hostname with ptz_use_https=true, or allow_basic_over_http=true" % host)
     return VapixClient(host, port=port, use_https=https, validate_certs=validate, ca_path=ca_path,
                        username=params["remote_username"], password=params["remote_password"], auth=params["auth"],
+                       allow_basic_over_http=params["allow_basic_over_http"], use_proxy=params["use_proxy"],
                        timeout=params["timeout"], retries=params["retries"])
 
 

@@ -29,6 +29,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.errors import CaptureE
 from ansible_collections.vapix.q6000.plugins.module_utils.vision import matching
 from ansible_collections.vapix.q6000.plugins.module_utils.vision.ptz_run import (
     MIN_POINTS,
+    check_resolutions,
     PtzRun,
     Servo,
     nominal,
@@ -193,6 +194,7 @@ def run(client, params, check_mode):
     result = {"changed": False, "heads": [], "refused": []}
     with connect(client, params) as ptz:
         bounds = limits(ptz, "MinZoom", "MaxZoom", "MinTilt", "MaxTilt")
+        check_resolutions(client, ptz, params, cameras)
         servo = Servo(ptz, picture_size("ptz_resolution", params["ptz_resolution"]))
         home = servo.where
         capture = Capture(client, servo, bounds, params)

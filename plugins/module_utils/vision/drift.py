@@ -24,7 +24,12 @@ from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import (
 )
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import limits
 from ansible_collections.vapix.q6000.plugins.module_utils.vision import capture, matching
-from ansible_collections.vapix.q6000.plugins.module_utils.vision.ptz_run import MIN_POINTS, Servo, put_back_home
+from ansible_collections.vapix.q6000.plugins.module_utils.vision.ptz_run import (
+    MIN_POINTS,
+    Servo,
+    check_resolutions,
+    put_back_home,
+)
 
 LIBRARIES = capture.LIBRARIES  # the check matches pictures as the capture does
 DRIFT_MIN_POINTS = 2  # points of a head that must be found for its drift to be measured
@@ -95,6 +100,7 @@ class DriftCheck(capture.Capture):
 def image_work(client, ptz, params, cameras):
     """A DriftCheck of `cameras` (their pictures taken) for remote_calibration's image drift check; the PTZ is
     put back where it was on the way out, whatever happens."""
+    check_resolutions(client, ptz, params, cameras)
     servo = Servo(ptz, picture_size("ptz_resolution", params["ptz_resolution"]))
     home = servo.where
     try:

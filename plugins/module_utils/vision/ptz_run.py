@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 
-from ansible_collections.vapix.q6000.plugins.module_utils._image_options import picture_size
+from ansible_collections.vapix.q6000.plugins.module_utils._image_options import check_streamed, picture_size
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import (
     NOMINAL,
     fit,
@@ -49,7 +49,7 @@ class Servo:
 
     def __init__(self, ptz, size):
         self.ptz = ptz
-        self.width, self.height = size
+        self.width, self.height = self.asked = size
         self.moves = self.snapshots = 0
         self.where = settled_position(ptz)
 
@@ -94,11 +94,14 @@ class Servo:
 
     def picture(self):
         self._still()
-        image = _decoded(self.ptz.snapshot({"resolution": "%dx%d" % (self.width, self.height)}), self.ptz.host)
+        image = _decoded(self.ptz.snapshot({"resolution": "%dx%d" % self.asked}), self.ptz.host)
         if image.shape != (self.height, self.width):
-            raise UnexpectedAnswerError("the PTZ's snapshot is %dx%d, not the %dx%d asked"
-                                        % (image.shape[1], image.shape[0], self.width, self.height),
-                                        cgi="jpg/image.cgi", host=self.ptz.host)
+            if self.snapshots:
+                raise UnexpectedAnswerError("the PTZ's snapshot is %dx%d, where the earlier ones were %dx%d"
+                                            % (image.shape[1], image.shape[0], self.width, self.height),
+                                            cgi="jpg/image.cgi", host=self.ptz.host)
+            # A unit may answer at another size than asked: its pixels are the picture's, not the request's.
+            self.height, self.width = image.shape
         self.snapshots += 1
         self._still()
         return image
@@ -172,22 +175,33 @@ def nominal(camera, mount):
     return (wrap180(90.0 * (camera - 1) + mount),) + NOMINAL[1:]
 
 
+def check_resolutions(client, ptz, params, cameras):
+    """The resolutions asked, refused before any snapshot when a device does not stream them."""
+    check_streamed(ptz, "ptz_resolution", params["ptz_resolution"], [0])
+    check_streamed(client, "resolution", params["resolution"], [camera - 1 for camera in cameras])
+
+
 class PtzRun:
     """One unit's image work: the heads' pictures, the PTZ, and what its moves taught on the way."""
 
     def __init__(self, client, servo, bounds, params):
         self.client, self.servo, self.bounds = client, servo, bounds
-        self.size = picture_size("resolution", params["resolution"])
-        self.radius_coarse = max(24, int(round(0.104 * self.size[0])))
-        self.radius_fine = max(16, int(round(0.052 * self.size[0])))
+        self.asked = picture_size("resolution", params["resolution"])
+        self._sized(*self.asked)
         self.knowledge = Knowledge()
         self.heads = {}
+
+    def _sized(self, width, height):
+        """The heads' picture size, and the patch radii that go with it."""
+        self.size = (width, height)
+        self.radius_coarse = max(24, int(round(0.104 * width)))
+        self.radius_fine = max(16, int(round(0.052 * width)))
 
     # -- the heads' pictures ----------------------------------------------------------------------------------
 
     def head_pictures(self, cameras):
         """Two pictures of each head a moment apart: what changed between them (a clock) is never matched."""
-        resolution = "%dx%d" % self.size
+        resolution = "%dx%d" % self.asked
         first, taken = {}, time.monotonic()
         for camera in cameras:
             first[camera] = self.client.snapshot({"camera": str(camera), "resolution": resolution})
@@ -196,9 +210,12 @@ class PtzRun:
             jpeg = self.client.snapshot({"camera": str(camera), "resolution": resolution})
             image, grey = _decoded(jpeg, self.client.host), matching.is_grey(jpeg)
             if image.shape != (self.size[1], self.size[0]):
-                raise UnexpectedAnswerError("the snapshot of camera %s is %dx%d, not the %s asked"
-                                            % (camera, image.shape[1], image.shape[0], resolution),
-                                            cgi="jpg/image.cgi", host=self.client.host)
+                if self.heads:
+                    raise UnexpectedAnswerError("the snapshot of camera %s is %dx%d, where the other heads' are %dx%d"
+                                                % (camera, image.shape[1], image.shape[0], self.size[0], self.size[1]),
+                                                cgi="jpg/image.cgi", host=self.client.host)
+                # A unit may answer at another size than asked: its pixels are the picture's, not the request's.
+                self._sized(image.shape[1], image.shape[0])
             earlier = _decoded(first[camera], self.client.host)
             if earlier.shape != image.shape:
                 raise UnexpectedAnswerError("two snapshots of camera %s at %s came in different sizes (%s, %s)"

@@ -11,7 +11,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils._api_data import (
     REMOTE_CAMERA_CONTROL,
     cgi,
 )
-from ansible_collections.vapix.q6000.plugins.module_utils._transport import format_host
+from ansible_collections.vapix.q6000.plugins.module_utils._transport import format_host, offered_schemes
 from ansible_collections.vapix.q6000.plugins.module_utils.errors import DeviceError, TransportError, UnexpectedAnswerError
 
 GETVAPIXPARAMS = cgi("remotecameracontrol/getvapixparams.cgi")
@@ -140,3 +140,16 @@ def test_a_line_break_before_the_declaration_is_tolerated(preamble):
 ])
 def test_ipv6_is_bracketed(host, url_host):
     assert format_host(host) == url_host
+
+
+@pytest.mark.parametrize("header, schemes", [
+    ('Digest realm="AXIS_ACCC8E", nonce="abc", algorithm=MD5, qop="auth"', ["digest"]),
+    ('Digest realm="AXIS_ACCC8E", nonce="abc", qop="auth"', ["digest"]),
+    ('Basic realm="AXIS_ACCC8E"', ["basic"]),
+    ('Basic realm="a", Digest realm="a", nonce="n", algorithm=MD5-sess, qop="auth", stale=true', ["basic", "digest"]),
+    ('Digest realm="a", nonce="n", qop="auth", Basic realm="a"', ["digest", "basic"]),
+    ("Negotiate", ["negotiate"]),
+    ("", []),
+])
+def test_the_schemes_a_challenge_offers(header, schemes):
+    assert offered_schemes({"WWW-Authenticate": header}) == schemes
