@@ -86,7 +86,7 @@ ROLE_ONLY = {
 ENTRY_POINT = dict(
     short_description="The connection to an AXIS Q6000-E and to its PTZ, shared by the collection's roles",
     description=[
-        "Holds no tasks of its own. The roles vapix.q6000.remote_camera and vapix.q6000.calibration depend on it, "
+        "Runs no tasks as a dependency. The roles vapix.q6000.remote_camera and vapix.q6000.calibration depend on it, "
         "so that the connection variables are defined and checked in one place and reach the modules once, through "
         "C(module_defaults) of the C(vapix.q6000.vapix) action group (the variable q6000_connection).",
         "Every connection option of the modules is a variable here, the PTZ's endpoint and account included. A "
@@ -96,10 +96,13 @@ ENTRY_POINT = dict(
 
 
 class _Dumper(yaml.SafeDumper):
-    """Lists indented under their key, as ansible-lint's yamllint rules want them."""
+    """Lists indented under their key, as ansible-lint's yamllint rules want them; no anchors, every value spelt out."""
 
     def increase_indent(self, flow=False, indentless=False):
         return super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data):
+        return True
 
 
 def _options():
@@ -131,11 +134,21 @@ def _spec_entry(option, role):
     return entry
 
 
+# The entry point `ptz_account` (tasks/ptz_account.yml): the PTZ's account, checked by its own assertion, whose
+# message says what to set (required here would fail first, with Ansible's words).
+PTZ_ACCOUNT = dict(
+    short_description="Check that the PTZ's own account is set, before any device work",
+    description=["For playbooks that read, aim or take pictures with the PTZ itself (C(tasks_from=ptz_account))."],
+)
+
+
 def argument_specs(options):
     specs = {"q6000_" + name: _spec_entry(option, ROLE_OPTIONS[name]) for name, option in options.items()}
     specs.update(ROLE_ONLY)
-    main = dict(ENTRY_POINT, options=specs)
-    return "---\n" + GENERATED + yaml.dump({"argument_specs": {"main": main}}, Dumper=_Dumper, sort_keys=False,
+    account = {name: dict(specs[name], description=ROLE_OPTIONS[name[len("q6000_"):]]["description"])
+               for name in ("q6000_remote_username", "q6000_remote_password")}
+    entry_points = {"main": dict(ENTRY_POINT, options=specs), "ptz_account": dict(PTZ_ACCOUNT, options=account)}
+    return "---\n" + GENERATED + yaml.dump({"argument_specs": entry_points}, Dumper=_Dumper, sort_keys=False,
                                            width=115, allow_unicode=True)
 
 

@@ -135,6 +135,8 @@ notes:
     C(connection: local), or the host the task is delegated to); nothing is installed on the camera."
   - Requires the Python libraries C(requests) and C(xmltodict) on that host.
   - No HTTP redirect is followed; it would take the credentials to another address.
+  - What the modules assume about each answer of the devices, and where that comes from, is written down in the
+    collection's C(docs/device-contract.md).
   - The connection and PTZ options can be set once for all modules with C(module_defaults) and
     C(group/vapix.q6000.vapix).
 """
