@@ -79,6 +79,16 @@ def redact(url):
 
 if HAS_REQUESTS:
 
+    def _read_challenge(r):
+        """A 401's body, at most CHALLENGE_MAX bytes of it, so that a device cannot send megabytes along with a
+        challenge (requests would read it all). A connection with unread bytes is not reused."""
+        if r.status_code == 401 and r._content is False:
+            body = r.raw.read(CHALLENGE_MAX + 1)
+            if len(body) > CHALLENGE_MAX:
+                r.raw.close()
+                body = body[:CHALLENGE_MAX]
+            r._content = body
+
     class DigestAuth(HTTPDigestAuth):
         """requests' Digest authentication, plus one more round when the device says the nonce is stale.
 
@@ -93,14 +103,7 @@ if HAS_REQUESTS:
             return r
 
         def handle_401(self, r, **kwargs):
-            # requests reads the whole challenge's body; read a bounded part of it first, so that a device
-            # cannot send megabytes along with a challenge. A connection with unread bytes is not reused.
-            if r.status_code == 401:
-                body = r.raw.read(CHALLENGE_MAX + 1)
-                if len(body) > CHALLENGE_MAX:
-                    r.raw.close()
-                    body = body[:CHALLENGE_MAX]
-                r._content = body
+            _read_challenge(r)
             response = super().handle_401(r, **kwargs)
             if (response is not r and response.status_code == 401 and says_stale(response.headers)
                     and not self._thread_local.stale_retried):
@@ -132,7 +135,7 @@ if HAS_REQUESTS:
             if "digest" in schemes or "basic" not in schemes or not self.basic_allowed:
                 return super().handle_401(r, **kwargs)
             self.basic = True
-            r.content  # pylint: disable=pointless-statement  # read, so that the connection can be reused
+            _read_challenge(r)
             r.close()
             prep = r.request.copy()
             prep.headers["Authorization"] = _basic_auth_str(self.username, self.password)
