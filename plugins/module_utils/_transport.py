@@ -386,6 +386,8 @@ def _describe_transport(exc, timeout):
         return "connection refused (is the address and port right?)"
     if "IncompleteRead" in text or "Response ended prematurely" in text:
         return "the answer was cut short (truncated body)"
+    if "Connection reset" in text:
+        return "the device reset the connection"
     if "RemoteDisconnected" in text or "Connection aborted" in text or "closed connection" in text:
         return "the device closed the connection without an answer"
     return "connection failed: %s" % text

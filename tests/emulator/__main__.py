@@ -9,7 +9,8 @@ import logging
 import sys
 from pathlib import Path
 
-from .device import CURRENT_TARGETS, ERROR_ELEMENTS, ERROR_STATUSES, XML_PREAMBLES, Settings
+from .device import (CURRENT_TARGETS, DIGEST_ALGORITHMS, ERROR_ELEMENTS, ERROR_STATUSES, FORBIDDEN_STATUSES,
+                     XML_PREAMBLES, Settings)
 from .server import Options, serve
 
 
@@ -26,7 +27,8 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--seed", default="1", help="seeds the physical model and the passwords")
     parser.add_argument("--connect-delay", type=float, default=1.0,
                         help="seconds the link reports 1 (trying) after a change")
-    parser.add_argument("--digest-algorithm", choices=("MD5", "SHA-256"), default="MD5")
+    parser.add_argument("--digest-algorithm", choices=DIGEST_ALGORITHMS, default="MD5",
+                        help="algorithm the Digest challenge offers (none: no algorithm token, MD5)")
     parser.add_argument("--nonce-lifetime", type=float, default=300.0, help="seconds a nonce stays fresh")
     parser.add_argument("--allow-basic", action="store_true", help="also accept HTTP Basic")
     parser.add_argument("--deprecated", action="store_true", help='XML answers carry Deprecated="true"')
@@ -59,6 +61,25 @@ def parse(argv: list[str] | None = None) -> Options:
                           help="save.cgi saves at once but answers S seconds later")
     variance.add_argument("--reachable-discovery", dest="discovery_link_local", action="store_false",
                           help="auto discovery reports the PTZ's listen address, not a link-local 169.254.x.y")
+    variance.add_argument("--auth-schemes", default="digest", metavar="digest,basic",
+                          help="schemes a 401 challenges (one WWW-Authenticate each, in this order) and that are "
+                               "accepted: digest, basic or both")
+    variance.add_argument("--forbidden-status", type=int, choices=FORBIDDEN_STATUSES, default=401,
+                          help="answer to right credentials with too low a role: 401 (a challenge) or 403")
+    variance.add_argument("--no-error-space", dest="error_space", action="store_false",
+                          help="text errors read Error:<message> (no space after the colon)")
+    variance.add_argument("--no-param-prefix", dest="param_prefix", action="store_false",
+                          help="param.cgi lists its lines without the root. prefix")
+    variance.add_argument("--resolutions-per-channel", action="store_true",
+                          help="Properties.Image.I<n>.Resolution per channel instead of Properties.Image.Resolution")
+    variance.add_argument("--snapshot-size", default=None, metavar="WxH",
+                          help="image.cgi answers pictures of this size whatever resolution was asked")
+    variance.add_argument("--trickle-headers", type=float, default=0.0, metavar="S",
+                          help="every VAPIX answer's header lines go out one at a time, S seconds apart")
+    variance.add_argument("--tls-reset", type=int, default=0, metavar="N",
+                          help="with --tls, reset the next N TLS handshakes of each unit (either endpoint)")
+    variance.add_argument("--position-decimals", type=int, default=4, metavar="N",
+                          help="decimals (0..6) of pan and tilt in the PTZ's query=position")
     world = parser.add_argument_group("the world", "what the cameras see (tests/emulator/README.md, The world)")
     world.add_argument("--depth-scale", type=float, default=1.0, metavar="F",
                        help="horizontal distances and sizes of everything around the mount times F (0.25..4)")
@@ -80,9 +101,13 @@ def parse(argv: list[str] | None = None) -> Options:
         parser.error("--base-port leaves no room for the fleet")
     if ns.tls and not (ns.inventory or ns.state_dir):
         parser.error("--tls needs --inventory or --state-dir (where the CA certificate is written)")
+    if ns.tls_reset and not ns.tls:
+        parser.error("--tls-reset needs --tls")
     settings = Settings()
-    values = {name: getattr(ns, name) for name in vars(settings) if name != "param_lacks"}
-    values["param_lacks"] = [g.strip() for g in ns.param_lacks.split(",") if g.strip()]
+    lists = ("param_lacks", "auth_schemes")
+    values = {name: getattr(ns, name) for name in vars(settings) if name not in lists}
+    for name in lists:
+        values[name] = [g.strip() for g in getattr(ns, name).split(",") if g.strip()]
     try:
         settings.update(values)
     except ValueError as exc:

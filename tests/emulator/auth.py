@@ -1,7 +1,9 @@
 """HTTP Digest (RFC 7616, qop=auth) and Basic authentication, as strict as Axis firmware.
 
 Each endpoint (a unit's Q6000-E, a unit's PTZ) is its own device with its own realm, accounts and
-nonce table: a nonce issued by one device is unknown to every other.
+nonce table: a nonce issued by one device is unknown to every other. Which schemes a unit offers
+and accepts is a setting (`auth_schemes`, `allow_basic`); answers computed with MD5, SHA-256 or
+MD5-sess are accepted whatever algorithm the challenge offered.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import secrets
 import string
 import time
 from dataclasses import dataclass, field
+from typing import Collection
 
 ROLES = {"viewer": 1, "operator": 2, "admin": 3}
-ALGORITHMS = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
+# Upper-case algorithm name -> (hash, session variant: HA1 = H(H(user:realm:password):nonce:cnonce)).
+ALGORITHMS = {"MD5": (hashlib.md5, False), "SHA-256": (hashlib.sha256, False), "MD5-SESS": (hashlib.md5, True)}
 MAX_NONCES = 512
 
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
@@ -110,35 +114,41 @@ class Authenticator:
     nonces: dict[str, list] = field(default_factory=dict)
 
     def challenge(self, algorithm: str, stale: bool = False) -> str:
+        """A Digest challenge with a fresh nonce; algorithm `none` leaves the token out (MD5 then)."""
         nonce = secrets.token_hex(16)
         if len(self.nonces) >= MAX_NONCES:
             for old in sorted(self.nonces, key=lambda k: self.nonces[k][0])[: MAX_NONCES // 2]:
                 del self.nonces[old]
         self.nonces[nonce] = [time.monotonic(), 0]
-        header = f'Digest realm="{self.realm}", nonce="{nonce}", algorithm={algorithm}, qop="auth"'
+        token = "" if algorithm == "none" else f" algorithm={algorithm},"
+        header = f'Digest realm="{self.realm}", nonce="{nonce}",{token} qop="auth"'
         if stale:
             header += ", stale=true"
         return header
 
+    def basic_challenge(self) -> str:
+        return f'Basic realm="{self.realm}"'
+
     def forget_nonces(self) -> None:
         self.nonces.clear()
 
-    def check(self, header: str | None, method: str, raw_target: str, *, allow_basic: bool,
+    def check(self, header: str | None, method: str, raw_target: str, *, schemes: Collection[str],
               nonce_lifetime: float) -> Verdict:
-        """Verify an Authorization header. `raw_target` is the request target exactly as sent."""
+        """Verify an Authorization header. `raw_target` is the request target exactly as sent;
+        `schemes` the ones this device accepts (`digest`, `basic`)."""
         if not header:
             return Verdict(None, 0, "no credentials")
         scheme, _sep, rest = header.strip().partition(" ")
         scheme = scheme.lower()
-        if scheme == "basic":
-            return self._check_basic(rest.strip(), allow_basic)
-        if scheme != "digest":
+        if scheme not in ("basic", "digest"):
             return Verdict(None, 0, f"unsupported scheme {scheme!r}")
+        if scheme not in schemes:
+            return Verdict(None, 0, f"{scheme} authentication is disabled")
+        if scheme == "basic":
+            return self._check_basic(rest.strip())
         return self._check_digest(parse_auth_params(rest), method, raw_target, nonce_lifetime)
 
-    def _check_basic(self, token: str, allow_basic: bool) -> Verdict:
-        if not allow_basic:
-            return Verdict(None, 0, "basic authentication is disabled")
+    def _check_basic(self, token: str) -> Verdict:
         try:
             user, sep, password = base64.b64decode(token, validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):
@@ -154,9 +164,9 @@ class Authenticator:
             if key not in p:
                 return Verdict(user, 0, f"digest parameter {key} missing", nonce=nonce)
         algorithm = p.get("algorithm", "MD5")
-        hasher = ALGORITHMS.get(algorithm.upper())
-        if hasher is None:
+        if algorithm.upper() not in ALGORITHMS:
             return Verdict(user, 0, f"unsupported algorithm {algorithm}", nonce=nonce)
+        hasher, sess = ALGORITHMS[algorithm.upper()]
         if p["realm"] != self.realm:
             return Verdict(user, 0, "wrong realm", nonce=nonce)
         if p["qop"] != "auth":
@@ -180,6 +190,8 @@ class Authenticator:
             return hasher(text.encode("utf-8")).hexdigest()
 
         ha1 = h(f"{account.name}:{self.realm}:{account.password}")
+        if sess:
+            ha1 = h(f"{ha1}:{nonce}:{p['cnonce']}")
         ha2 = h(f"{method}:{p['uri']}")
         expected = h(f"{ha1}:{nonce}:{p['nc']}:{p['cnonce']}:auth:{ha2}")
         if not hmac.compare_digest(expected, p["response"].lower()):

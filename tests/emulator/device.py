@@ -30,6 +30,11 @@ ERROR_ELEMENTS = ("Description", "ErrorDescription")
 XML_PREAMBLES = {"none": "", "crlf": "\r\n", "blank": "\n"}
 ERROR_STATUSES = (200, 400, 500)
 CURRENT_TARGETS = ("omit", "zero", "empty")
+DIGEST_ALGORITHMS = ("MD5", "SHA-256", "MD5-sess", "none")
+AUTH_SCHEMES = ("digest", "basic")
+FORBIDDEN_STATUSES = (401, 403)
+SNAPSHOT_SIZE = re.compile(r"^([0-9]{1,5})x([0-9]{1,5})$")
+SNAPSHOT_LIMITS = ((16, 7680), (16, 4320))  # width, height
 
 
 @dataclass
@@ -38,7 +43,8 @@ class Settings:
 
     The first group shapes the twin's strictness; the second models firmware variance: things real
     units are known (or suspected) to do differently, each off (today's behaviour) by default except
-    `discovery_link_local`, which is how a real unit reports its PTZ.
+    `discovery_link_local`, which is how a real unit reports its PTZ. `tls_reset` counts down: each
+    TLS handshake it resets uses one up.
     """
 
     deprecated: bool = False
@@ -61,6 +67,15 @@ class Settings:
     ptz_start_zoom: int = 1
     save_delay: float = 0.0
     discovery_link_local: bool = True
+    auth_schemes: tuple[str, ...] = ("digest",)
+    forbidden_status: int = 401
+    error_space: bool = True
+    param_prefix: bool = True
+    resolutions_per_channel: bool = False
+    snapshot_size: str | None = None
+    trickle_headers: float = 0.0
+    tls_reset: int = 0
+    position_decimals: int = 4
     # -- the world the cameras see (views.py) --
     depth_scale: float = 1.0
     noise: float = 0.01
@@ -79,14 +94,16 @@ class Settings:
 
 
 BOOLEANS = ("deprecated", "allow_basic", "http10", "ignore_post_body", "remote_url_slash", "deprecated_false",
-            "discovery_link_local", "night")
-SECONDS = ("connect_delay", "nonce_lifetime", "ptz_speed", "ptz_start_delay", "save_delay", "guard_tour")
+            "discovery_link_local", "error_space", "param_prefix", "resolutions_per_channel", "night")
+SECONDS = ("connect_delay", "nonce_lifetime", "ptz_speed", "ptz_start_delay", "save_delay", "trickle_headers",
+           "guard_tour")
+INTEGERS = {"tls_reset": (0, 1_000_000), "position_decimals": (0, 6)}
 RANGES = {"depth_scale": (0.25, 4.0), "noise": (0.0, 0.2)}
 # Where someone else's guard tour sends the PTZ, one stop per `guard_tour` seconds: (pan, tilt, zoom).
 TOUR_STOPS = ((-120.0, -10.0, 1), (35.0, -25.0, 3000), (150.0, -5.0, 6000))
 CHOICES = {
     "error_element": ERROR_ELEMENTS,
-    "digest_algorithm": ("MD5", "SHA-256"),
+    "digest_algorithm": DIGEST_ALGORITHMS,
     "xml_preamble": tuple(XML_PREAMBLES),
     "current_target": CURRENT_TARGETS,
 }
@@ -116,6 +133,23 @@ def _checked(key: str, value: object) -> object:
         if isinstance(value, bool) or value not in ERROR_STATUSES:
             raise ValueError(f"error_status must be one of {', '.join(map(str, ERROR_STATUSES))}")
         return int(value)
+    if key in INTEGERS:
+        low, high = INTEGERS[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"{key} must be an integer {low}..{high}")
+        return value
+    if key == "forbidden_status":
+        if isinstance(value, bool) or value not in FORBIDDEN_STATUSES:
+            raise ValueError(f"forbidden_status must be one of {', '.join(map(str, FORBIDDEN_STATUSES))}")
+        return int(value)
+    if key == "auth_schemes":
+        if (not isinstance(value, (list, tuple)) or not value or not all(v in AUTH_SCHEMES for v in value)
+                or len(set(value)) != len(value)):
+            raise ValueError(f"auth_schemes must be a non-empty list of {' and '.join(AUTH_SCHEMES)}, "
+                             "each at most once")
+        return tuple(value)
+    if key == "snapshot_size":
+        return _snapshot_size(value)
     if key == "ptz_start_zoom":
         if isinstance(value, bool) or not isinstance(value, int) or not LIMITS.min_zoom <= value <= LIMITS.max_zoom:
             raise ValueError(f"ptz_start_zoom must be an integer {LIMITS.min_zoom}..{LIMITS.max_zoom}")
@@ -131,6 +165,30 @@ def _checked(key: str, value: object) -> object:
             names.append(name)
         return tuple(names)
     raise ValueError(f"unknown setting {key!r}")
+
+
+def _snapshot_size(value: object) -> str | None:
+    """None (the size asked for) or a canonical `WxH`; null or an empty string is None."""
+    if value is None or value == "":
+        return None
+    match = SNAPSHOT_SIZE.match(value) if isinstance(value, str) else None
+    (wlow, whigh), (hlow, hhigh) = SNAPSHOT_LIMITS
+    if match is None or not wlow <= int(match[1]) <= whigh or not hlow <= int(match[2]) <= hhigh:
+        raise ValueError(f"snapshot_size must be WxH ({wlow}..{whigh} x {hlow}..{hhigh}), null or empty")
+    return f"{int(match[1])}x{int(match[2])}"
+
+
+def snapshot_size(settings: Settings) -> tuple[int, int] | None:
+    """(width, height) every snapshot is answered at, or None for the size asked for."""
+    if not settings.snapshot_size:
+        return None
+    width, _x, height = settings.snapshot_size.partition("x")
+    return int(width), int(height)
+
+
+def accepted_schemes(settings: Settings) -> frozenset[str]:
+    """The authentication schemes a unit accepts: what it offers, plus Basic with `allow_basic`."""
+    return frozenset(settings.auth_schemes) | ({"basic"} if settings.allow_basic else frozenset())
 
 
 @dataclass
@@ -346,6 +404,13 @@ class Unit:
         self.physics.mount = self.factory_mount
         self.motion.reset()
         self.persist()
+
+    def take_tls_reset(self) -> bool:
+        """Whether to reset the TLS handshake just starting (on either endpoint): uses one of `tls_reset`."""
+        if self.settings.tls_reset <= 0:
+            return False
+        self.settings.tls_reset -= 1
+        return True
 
     def saw_connection(self, transport: object) -> None:
         """Count a TCP connection at its first VAPIX request (control-only connections are not)."""

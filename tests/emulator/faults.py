@@ -7,6 +7,9 @@ like shell globs against the counter key of the request (`/axis-cgi/param.cgi`,
 
 Most kinds replace the CGI's answer (`answer`); the redirects answer without running it
 (`redirect`); `trickle` and `late` let the CGI run and change how its answer goes out (`deliver`).
+
+The `trickle_headers` setting is delivered here too (`slow_headers`, `SlowHeaders`): the status
+line goes out at once, then each header line after a pause, then the body.
 """
 
 from __future__ import annotations
@@ -94,7 +97,76 @@ def close_connection(request: web.Request) -> None:
         request.transport.close()
 
 
-async def answer(fault: Fault, request: web.Request) -> web.StreamResponse | None:
+class SlowHeaders:
+    """Mixin for aiohttp responses: the head goes out one line at a time, `header_pause` seconds apart.
+
+    aiohttp serializes status line and headers into one write (buffered with the body) and has no
+    public hook to pace them, so this overrides its `_write_headers` step, which runs once every header
+    is final (the `on_response_prepare` hooks included): the status line and the header lines go
+    straight to the request's transport, each header line (the last with the blank line that ends the
+    head) `header_pause` seconds after the line before, and aiohttp's writer is left nothing to send but
+    the body, so keep-alive, HTTP/1.0 and Content-Length stay as aiohttp made them. A client that goes
+    away meanwhile ends it quietly (aiohttp ignores a ConnectionError while it sends an answer).
+    """
+
+    header_pause: float = 0.0
+    header_request: web.BaseRequest | None = None
+
+    async def _write_headers(self) -> None:
+        request = self.header_request
+        if self.header_pause <= 0 or request is None:
+            await super()._write_headers()  # type: ignore[misc]  # pylint: disable=no-member
+            return
+        version = request.version
+        lines = [f"HTTP/{version.major}.{version.minor} {self.status} {self.reason}\r\n"]  # type: ignore[attr-defined]
+        lines += [f"{name}: {value}\r\n" for name, value in self.headers.items()]  # type: ignore[attr-defined]
+        lines[-1] += "\r\n"
+        for index, line in enumerate(lines):
+            if index:
+                await asyncio.sleep(self.header_pause)
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                raise ConnectionResetError("the client went away while the headers trickled")
+            transport.write(line.encode("latin-1"))
+
+
+class SlowResponse(SlowHeaders, web.Response):
+    pass
+
+
+class SlowStreamResponse(SlowHeaders, web.StreamResponse):
+    pass
+
+
+def _pace(response: SlowHeaders, request: web.BaseRequest, header_pause: float) -> None:
+    response.header_pause = header_pause
+    response.header_request = request
+
+
+def stream_response(request: web.BaseRequest, header_pause: float, **kwargs) -> web.StreamResponse:
+    """A StreamResponse whose header lines go out `header_pause` seconds apart (when > 0)."""
+    if header_pause <= 0:
+        return web.StreamResponse(**kwargs)
+    response = SlowStreamResponse(**kwargs)
+    _pace(response, request, header_pause)
+    return response
+
+
+def slow_headers(request: web.BaseRequest, response: web.StreamResponse, header_pause: float) -> web.StreamResponse:
+    """The same answer, its header lines sent `header_pause` seconds apart (`trickle_headers`). An answer
+    already under way (a trickled or huge body) was made slow where it was made; others are left as they are."""
+    if (header_pause <= 0 or response.prepared or not isinstance(response, web.Response)
+            or isinstance(response, SlowHeaders)):
+        return response
+    slow = SlowResponse(status=response.status, reason=response.reason, body=response.body,
+                        headers=response.headers)
+    if response.keep_alive is False:
+        slow.force_close()
+    _pace(slow, request, header_pause)
+    return slow
+
+
+async def answer(fault: Fault, request: web.Request, header_pause: float = 0.0) -> web.StreamResponse | None:
     """The fault's answer; None means "answer normally" (after a delay for latency)."""
     kind = fault.kind
     if kind == "latency":
@@ -121,7 +193,7 @@ async def answer(fault: Fault, request: web.Request) -> web.StreamResponse | Non
         close_connection(request)
         return web.Response(status=500)
     if kind == "huge_body":
-        return await _huge(request)
+        return await _huge(request, header_pause)
     raise ValueError(kind)
 
 
@@ -132,7 +204,8 @@ def redirect(fault: Fault, location: str) -> web.Response:
                         content_type="text/plain", headers={"Location": location})
 
 
-async def deliver(fault: Fault, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+async def deliver(fault: Fault, request: web.Request, response: web.StreamResponse,
+                  header_pause: float = 0.0) -> web.StreamResponse:
     """The CGI's own answer, already computed (its effect is in the state), sent late or slowly."""
     seconds = DEFAULT_SECONDS if fault.seconds is None else fault.seconds
     if fault.kind == "late":
@@ -141,7 +214,7 @@ async def deliver(fault: Fault, request: web.Request, response: web.StreamRespon
         await asyncio.sleep(seconds)
         return response
     if fault.kind == "trickle":
-        return await _trickle(request, response, seconds)
+        return await _trickle(request, response, seconds, header_pause)
     raise ValueError(fault.kind)
 
 
@@ -158,11 +231,12 @@ def trickle_schedule(length: int, seconds: float) -> list[tuple[float, int, int]
     return [(i * gap, bounds[i], bounds[i + 1]) for i in range(pieces)]
 
 
-async def _trickle(request: web.Request, response: web.StreamResponse, seconds: float) -> web.StreamResponse:
+async def _trickle(request: web.Request, response: web.StreamResponse, seconds: float,
+                   header_pause: float) -> web.StreamResponse:
     body = getattr(response, "body", None)
     if not isinstance(body, (bytes, bytearray)) or not body:
         return response  # nothing to spread (a PTZ move's 204): it goes out as it is
-    slow = web.StreamResponse(status=response.status, reason=response.reason)
+    slow = stream_response(request, header_pause, status=response.status, reason=response.reason)
     for name, value in response.headers.items():
         if name.lower() not in ("content-length", "transfer-encoding"):
             slow.headers.add(name, value)
@@ -182,10 +256,14 @@ async def _trickle(request: web.Request, response: web.StreamResponse, seconds: 
     return slow
 
 
-async def _huge(request: web.Request) -> web.StreamResponse:
-    response = web.StreamResponse(headers={"Content-Type": "text/xml"})
+async def _huge(request: web.Request, header_pause: float) -> web.StreamResponse:
+    response = stream_response(request, header_pause, headers={"Content-Type": "text/xml"})
     response.content_length = HUGE_BODY
-    await response.prepare(request)
+    try:
+        await response.prepare(request)
+    except ConnectionError:
+        close_connection(request)
+        return response
     head = b'<?xml version="1.0" encoding="utf-8" ?><RemoteCameraControlResponse SchemaVersion="1.0">'
     chunk = b" " * CHUNK
     sent = 0

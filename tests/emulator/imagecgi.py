@@ -5,6 +5,8 @@ only source is 1, what it sees where it is at that moment (also while it moves).
 one of the device's `Properties.Image.Resolution`; `compression` is 0..100 (higher: smaller, worse;
 JPEG quality 100 - compression, at least 5). Errors answer 200 text/plain `Error: ...` as `ptz.cgi`
 does (inferred). Rendering runs in a worker thread, so a snapshot never stalls the rest of the fleet.
+With `snapshot_size` set, the picture rendered at the resolution asked for is scaled to that size
+(the same view, another size), as a unit that answers at a size of its own.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 
 from aiohttp import web
 
-from .device import Endpoint
+from .device import Endpoint, snapshot_size
 from .optics import NBR_OF_HEADS
 from .params import RESOLUTIONS
 from .ptzcgi import error
@@ -54,13 +56,15 @@ async def on_image(endpoint: Endpoint, args: dict[str, str]) -> web.Response:
     try:
         camera, width, height, quality = _request(endpoint, args)
     except ImageError as exc:
-        return error(str(exc))
+        return error(str(exc), endpoint.unit.settings.error_space)
     unit = endpoint.unit
+    size = snapshot_size(unit.settings)
     loop = asyncio.get_running_loop()
     if endpoint.kind == "q6000":
-        data = await loop.run_in_executor(RENDERERS, unit.world.head_snapshot, camera, width, height, quality)
+        data = await loop.run_in_executor(RENDERERS, unit.world.head_snapshot, camera, width, height, quality,
+                                          size)
     else:
         pan, tilt = unit.motion.position()
         data = await loop.run_in_executor(RENDERERS, unit.world.ptz_snapshot, pan, tilt, unit.motion.zoom,
-                                          width, height, quality)
+                                          width, height, quality, size)
     return web.Response(body=data, content_type="image/jpeg")

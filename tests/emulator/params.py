@@ -17,6 +17,16 @@ RESOLUTION = "1920x1080"
 RESOLUTIONS = (RESOLUTION, "1280x720", "640x360")
 
 
+def _resolutions(endpoint: Endpoint) -> dict[str, str]:
+    """`Properties.Image.Resolution`, or with `resolutions_per_channel` one `Properties.Image.I<n>.Resolution`
+    per video channel (the Q6000-E's four heads I0..I3, the PTZ's I0), each with the same list."""
+    resolutions = ",".join(RESOLUTIONS)
+    if not endpoint.unit.settings.resolutions_per_channel:
+        return {"Properties.Image.Resolution": resolutions}
+    channels = NBR_OF_HEADS if endpoint.kind == "q6000" else 1
+    return {f"Properties.Image.I{i}.Resolution": resolutions for i in range(channels)}
+
+
 def table(endpoint: Endpoint) -> dict[str, str]:
     """Parameter name (without `root.`) -> value, in listing order.
 
@@ -43,7 +53,7 @@ def table(endpoint: Endpoint) -> dict[str, str]:
             "Properties.API.HTTP.Version": "3",
             "Properties.Firmware.BuildDate": "Jun 01 2018 12:00",
             "Properties.Firmware.Version": FIRMWARE,
-            "Properties.Image.Resolution": ",".join(RESOLUTIONS),
+            **_resolutions(endpoint),
             "Properties.PTRemoteCalibration.PTRemoteCalibration": "yes",
             "Properties.RemoteCameraControl.VAPIX": "yes",
             "Properties.System.SerialNumber": serial,
@@ -71,7 +81,7 @@ def table(endpoint: Endpoint) -> dict[str, str]:
         "Properties.API.HTTP.Version": "3",
         "Properties.Firmware.BuildDate": "Jun 01 2018 12:00",
         "Properties.Firmware.Version": FIRMWARE,
-        "Properties.Image.Resolution": ",".join(RESOLUTIONS),
+        **_resolutions(endpoint),
         "Properties.PTZ.PTZ": "yes",
         "Properties.System.SerialNumber": serial,
     }
@@ -103,20 +113,26 @@ def select(params: dict[str, str], group: str) -> list[str]:
     return [k for k in params if k == name or k.startswith(name + ".")]
 
 
+def error_line(endpoint: Endpoint, message: str) -> str:
+    """`# Error: <message>`, or `# Error:<message>` with `error_space` off."""
+    return f"# Error:{' ' if endpoint.unit.settings.error_space else ''}{message}"
+
+
 def listing(endpoint: Endpoint, args: dict[str, str]) -> str:
-    """The text/plain body of param.cgi for these arguments."""
+    """The text/plain body of param.cgi for these arguments (lines without `root.` with `param_prefix` off)."""
     unknown = sorted(set(args) - {"action", "group"})
     if unknown:
-        return f"# Error: Unknown argument '{unknown[0]}'\n"
+        return error_line(endpoint, f"Unknown argument '{unknown[0]}'") + "\n"
     action = args.get("action")
     if action != "list":
-        return f"# Error: Unsupported action '{action}'\n" if action else "# Error: Missing argument 'action'\n"
+        return error_line(endpoint, f"Unsupported action '{action}'" if action else "Missing argument 'action'") + "\n"
     params = table(endpoint)
+    prefix = "root." if endpoint.unit.settings.param_prefix else ""
     groups = groups_of(args) or ["*"]
     lines = []
     for group in groups:
         names = select(params, group)
         if not names:
-            lines.append(f"# Error: Error -1 getting param in group '{group}'")
-        lines.extend(f"root.{k}={params[k]}" for k in names)
+            lines.append(error_line(endpoint, f"Error -1 getting param in group '{group}'"))
+        lines.extend(f"{prefix}{k}={params[k]}" for k in names)
     return "\n".join(lines) + "\n"

@@ -36,8 +36,9 @@ class PtzError(Exception):
     pass
 
 
-def error(message: str) -> web.Response:
-    return web.Response(text=f"Error: {message}\n", content_type="text/plain")
+def error(message: str, space: bool = True) -> web.Response:
+    """The text error answer; without `space` (setting `error_space` off) `Error:<message>`."""
+    return web.Response(text=f"Error:{' ' if space else ''}{message}\n", content_type="text/plain")
 
 
 def moved() -> web.Response:
@@ -67,7 +68,7 @@ def on_ptz(unit: Unit, args: dict[str, str]) -> web.Response:
     try:
         return _on_ptz(unit, args)
     except PtzError as exc:
-        return error(str(exc))
+        return error(str(exc), unit.settings.error_space)
 
 
 def _on_ptz(unit: Unit, args: dict[str, str]) -> web.Response:
@@ -83,8 +84,9 @@ def _on_ptz(unit: Unit, args: dict[str, str]) -> web.Response:
             raise PtzError("query cannot be combined with other commands")
         if args["query"] == "position":
             pan, tilt = motion.position()
+            digits = unit.settings.position_decimals
             return web.Response(text=(
-                f"pan={number(pan)}\ntilt={number(tilt)}\nzoom={motion.zoom}\n"
+                f"pan={number(pan, digits)}\ntilt={number(tilt, digits)}\nzoom={motion.zoom}\n"
                 "iris=6427\nfocus=8265\nautofocus=on\nautoiris=on\n"), content_type="text/plain")
         if args["query"] == "limits":
             return web.Response(text=(
@@ -173,7 +175,7 @@ def on_overview(unit: Unit, args: dict[str, str]) -> web.Response:
     try:
         return _on_overview(unit, args)
     except PtzError as exc:
-        return error(str(exc))
+        return error(str(exc), unit.settings.error_space)
 
 
 def _on_overview(unit: Unit, args: dict[str, str]) -> web.Response:

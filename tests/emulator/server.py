@@ -3,9 +3,14 @@
 Hundreds of units fit in one process because an endpoint is just a listening socket: every
 socket of a kind feeds the same app, and a request finds its unit from the local port it came
 in on. The order of checks per request is the firmware's: route (404), method (405), arguments,
-authentication and role (401), then faults, then the CGI itself (and, for save.cgi, the
-`save_delay` before its answer goes out), then the delivery faults (`trickle`, `late`) that send
-its answer slowly or late.
+authentication and role (401, or 403 for a known account whose role is too low with
+`forbidden_status` 403), then faults, then the CGI itself (and, for save.cgi, the `save_delay`
+before its answer goes out), then the delivery faults (`trickle`, `late`) that send its answer
+slowly or late, and `trickle_headers`, which sends the head of any VAPIX answer line by line.
+
+With `--tls`, the listening sockets are `ResettingSocket`s: `accept` hands every connection to the
+event loop (which does the TLS handshake) except while the unit's `tls_reset` is above zero, when it
+takes one, reads the client's first handshake bytes and closes the TCP connection with a reset.
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ from typing import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from aiohttp import HttpVersion10, web
+from multidict import CIMultiDict
 
 from . import calibration, control, faults, imagecgi, inventory, params, ptzcgi, remote
 from .auth import ROLES, Verdict
-from .device import XML_PREAMBLES, Endpoint, Settings, Unit
+from .device import XML_PREAMBLES, Endpoint, Settings, Unit, accepted_schemes
 from .state import StateStore
 from .xmlapi import CALIBRATION, REMOTE, Api, ApiError, document, error_body
 
@@ -35,6 +41,8 @@ log = logging.getLogger("twin")
 HTTP10 = "twin.http10"
 UNAUTHORIZED_BODY = "<HTML><HEAD><TITLE>401 Unauthorized</TITLE></HEAD><BODY><H1>401 Unauthorized</H1>" \
                     "Your client does not have permission to get URL from this server.</BODY></HTML>\n"
+FORBIDDEN_BODY = "<HTML><HEAD><TITLE>403 Forbidden</TITLE></HEAD><BODY><H1>403 Forbidden</H1>" \
+                 "Your client does not have permission to get URL from this server.</BODY></HTML>\n"
 
 
 @dataclass
@@ -96,20 +104,20 @@ def _save_delay(unit: Unit) -> float:
 def _ptz_route(handler: Callable[[Unit, dict[str, str]], web.Response]) -> Route:
     def answer(endpoint: Endpoint, args: dict[str, str] | None, problem: ArgumentError | None) -> web.Response:
         if args is None:
-            return ptzcgi.error(str(problem))
+            return ptzcgi.error(str(problem), endpoint.unit.settings.error_space)
         return handler(endpoint.unit, args)
 
     return Route(role=lambda args: ROLES["viewer"], answer=answer)
 
 
 def _param_answer(endpoint: Endpoint, args: dict[str, str] | None, problem: ArgumentError | None) -> web.Response:
-    text = f"# Error: {problem}\n" if args is None else params.listing(endpoint, args)
+    text = params.error_line(endpoint, str(problem)) + "\n" if args is None else params.listing(endpoint, args)
     return web.Response(text=text, content_type="text/plain")
 
 
 def _image_answer(endpoint: Endpoint, args: dict[str, str] | None, problem: ArgumentError | None):
     if args is None:
-        return ptzcgi.error(str(problem))
+        return ptzcgi.error(str(problem), endpoint.unit.settings.error_space)
     return imagecgi.on_image(endpoint, args)
 
 
@@ -183,11 +191,16 @@ class Fleet:
     # -- requests -----------------------------------------------------------------------
 
     def _challenge(self, endpoint: Endpoint, stale: bool = False) -> web.Response:
+        """401 with one WWW-Authenticate header per offered scheme (`auth_schemes`), in that order."""
         unit = endpoint.unit
         unit.unauthorized += 1
-        header = endpoint.auth.challenge(unit.settings.digest_algorithm, stale=stale)
-        return web.Response(status=401, text=UNAUTHORIZED_BODY, content_type="text/html",
-                            headers={"WWW-Authenticate": header})
+        headers: CIMultiDict[str] = CIMultiDict()
+        for scheme in unit.settings.auth_schemes:
+            if scheme == "digest":
+                headers.add("WWW-Authenticate", endpoint.auth.challenge(unit.settings.digest_algorithm, stale=stale))
+            else:
+                headers.add("WWW-Authenticate", endpoint.auth.basic_challenge())
+        return web.Response(status=401, text=UNAUTHORIZED_BODY, content_type="text/html", headers=headers)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
@@ -198,6 +211,12 @@ class Fleet:
         path = request.raw_path.partition("?")[0]
         if endpoint.kind == "q6000" and (path == "/emulator" or path.startswith("/emulator/")):
             return await control.handle(unit, request)
+        response = await self._vapix(request, endpoint, path)
+        return faults.slow_headers(request, response, unit.settings.trickle_headers)
+
+    async def _vapix(self, request: web.Request, endpoint: Endpoint, path: str) -> web.StreamResponse:
+        """The answer of a VAPIX endpoint (Q6000-E or PTZ) to one request."""
+        unit = endpoint.unit
         unit.saw_connection(request.transport)
         if unit.settings.http10:
             mark_http10(request)
@@ -217,8 +236,11 @@ class Fleet:
         header = request.headers.get("Authorization")
         if required or header:
             verdict: Verdict = endpoint.auth.check(
-                header, request.method, request.raw_path, allow_basic=unit.settings.allow_basic,
+                header, request.method, request.raw_path, schemes=accepted_schemes(unit.settings),
                 nonce_lifetime=unit.settings.nonce_lifetime)
+            if verdict.ok and verdict.role < required and unit.settings.forbidden_status == 403:
+                log.debug("403 %s %s%s: %s may not use it", unit.name, endpoint.prefix, path, verdict.user)
+                return web.Response(status=403, text=FORBIDDEN_BODY, content_type="text/html")
             if not verdict.ok or verdict.role < required:
                 log.debug("401 %s %s%s: %s", unit.name, endpoint.prefix, path,
                           verdict.reason or f"{verdict.user} may not use it")
@@ -234,7 +256,7 @@ class Fleet:
             if fault.kind == "reboot":
                 unit.reboot()
             if fault.kind not in faults.DELIVERY_KINDS:
-                response = await faults.answer(fault, request)
+                response = await faults.answer(fault, request, unit.settings.trickle_headers)
                 if response is not None:
                     return response
         unit.guard_tour()
@@ -245,14 +267,19 @@ class Fleet:
         if delay > 0:
             await asyncio.sleep(delay)
         if fault is not None and fault.kind in faults.DELIVERY_KINDS:
-            return await faults.deliver(fault, request, response)
+            return await faults.deliver(fault, request, response, unit.settings.trickle_headers)
         return response
 
     # -- lifecycle ----------------------------------------------------------------------
 
     def _bind(self, port: int) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.options.listen else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        if self.options.tls:
+            from .tls import ResettingSocket
+
+            sock: socket.socket = ResettingSocket(family, socket.SOCK_STREAM)
+        else:
+            sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.options.listen, port))
@@ -285,6 +312,9 @@ class Fleet:
                     sock = self._bind_preferred(int(ports.get(endpoint.kind, 0) or 0))
                 endpoint.port = sock.getsockname()[1]
                 self.by_port[endpoint.port] = endpoint
+                if self.options.tls:
+                    sock.should_reset = unit.take_tls_reset  # type: ignore[attr-defined]
+                    sock.label = f"{unit.name} {endpoint.kind}"  # type: ignore[attr-defined]
                 bound.append((endpoint, sock))
             if self.store and ports != {"q6000": unit.q6000.port, "ptz": unit.ptz.port}:
                 self.store.save(unit)

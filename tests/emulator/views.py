@@ -180,8 +180,10 @@ class World:
         HEAD_CACHE.put(key, image)
         return image
 
-    def head_snapshot(self, camera: int | None, width: int, height: int, quality: int) -> bytes:
-        """JPEG of one head (camera 1..4) or of the quad view (None), with the date/time overlay."""
+    def head_snapshot(self, camera: int | None, width: int, height: int, quality: int,
+                      size: tuple[int, int] | None = None) -> bytes:
+        """JPEG of one head (camera 1..4) or of the quad view (None), with the date/time overlay; rendered
+        at width x height and, when `size` is given, scaled to that size (`snapshot_size`)."""
         if camera is None:
             hw, hh = width // 2, height // 2
             image = np.zeros((height, width, 3), dtype=np.uint8)
@@ -192,7 +194,7 @@ class World:
         else:
             image = self.head_image(camera, width, height)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
-        return jpeg(burn_overlay(image, stamp, OVERLAY_ORIGIN), quality)
+        return jpeg(burn_overlay(scaled(image, size), stamp, OVERLAY_ORIGIN), quality)
 
     def ptz_image(self, pan: float, tilt: float, zoom: float, width: int, height: int) -> np.ndarray:
         """RGB uint8 picture of the PTZ at pan/tilt/zoom, with fresh sensor noise."""
@@ -209,5 +211,14 @@ class World:
                       white_balance=(1.0, 1.0, 1.0) if night else PTZ_WHITE_BALANCE,
                       noise_sigma=noise * PTZ_NOISE_FACTOR, rng=rng)
 
-    def ptz_snapshot(self, pan: float, tilt: float, zoom: float, width: int, height: int, quality: int) -> bytes:
-        return jpeg(self.ptz_image(pan, tilt, zoom, width, height), quality)
+    def ptz_snapshot(self, pan: float, tilt: float, zoom: float, width: int, height: int, quality: int,
+                     size: tuple[int, int] | None = None) -> bytes:
+        return jpeg(scaled(self.ptz_image(pan, tilt, zoom, width, height), size), quality)
+
+
+def scaled(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    """The same picture at `size` (width, height), or unchanged when size is None or its own."""
+    if size is None or size == (image.shape[1], image.shape[0]):
+        return image
+    shrink = size[0] * size[1] < image.shape[0] * image.shape[1]
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)

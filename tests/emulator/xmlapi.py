@@ -131,5 +131,7 @@ def parse_float(args: dict[str, str], name: str, low: float, high: float) -> flo
 
 def number(value: float, digits: int = 4) -> str:
     """Compact decimal text: `digits` decimals at most, no trailing zeros, no -0."""
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    text = f"{value:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text

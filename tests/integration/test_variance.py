@@ -35,6 +35,12 @@ VARIANCES = {
     "ptz-starts-at-zoom-2500": ({"ptz_start_zoom": 2500}, {}),
     "slow-save": ({"save_delay": 2.0}, {}),
     "reachable-discovery": ({"discovery_link_local": False}, REMOTE_URL_ONLY),
+    "digest-md5-sess": ({"digest_algorithm": "MD5-sess"}, {}),
+    "digest-without-algorithm-token": ({"digest_algorithm": "none"}, {}),
+    "nonces-that-go-stale": ({"nonce_lifetime": 1.0}, {}),
+    "param-cgi-without-root-prefix": ({"param_prefix": False}, {}),
+    "errors-without-a-space": ({"error_space": False}, {}),
+    "positions-with-two-decimals": ({"position_decimals": 2}, {}),
 }
 
 

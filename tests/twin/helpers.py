@@ -23,7 +23,9 @@ PTZ = "/axis-cgi/com/ptz.cgi"
 VARIANCE_DEFAULTS = {"xml_preamble": "none", "http10": False, "error_status": 200, "current_target": "omit",
                      "param_lacks": [], "ignore_post_body": False, "ptz_start_delay": 0.0, "remote_url_slash": True,
                      "deprecated_false": False, "ptz_start_zoom": 1, "save_delay": 0.0,
-                     "discovery_link_local": True}
+                     "discovery_link_local": True, "auth_schemes": ["digest"], "forbidden_status": 401,
+                     "error_space": True, "param_prefix": True, "resolutions_per_channel": False,
+                     "snapshot_size": None, "trickle_headers": 0.0, "tls_reset": 0, "position_decimals": 4}
 WORLD_DEFAULTS = {"depth_scale": 1.0, "noise": 0.01, "night": False, "guard_tour": 0.0}
 LINK_LOCAL = "169.254.1.1"  # what auto discovery reports for the first unit
 TEST_ARGS = ("--connect-delay", "0.3", "--ptz-speed", "0")
@@ -136,9 +138,10 @@ def challenge(response: requests.Response) -> dict[str, str]:
 
 
 def digest_header(user: str, password: str, method: str, uri: str, params: dict[str, str], nc: int = 1,
-                  algorithm: str = "MD5", cnonce: str | None = None, realm: str | None = None) -> str:
-    """An Authorization header computed by hand, to send what real clients would not."""
-    h = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}[algorithm]
+                  algorithm: str | None = "MD5", cnonce: str | None = None, realm: str | None = None) -> str:
+    """An Authorization header computed by hand, to send what real clients would not. `algorithm` is
+    MD5, SHA-256 or MD5-sess; None sends no algorithm token (and computes MD5)."""
+    h = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256, "MD5-SESS": hashlib.md5}[(algorithm or "MD5").upper()]
 
     def hx(text: str) -> str:
         return h(text.encode()).hexdigest()
@@ -147,9 +150,12 @@ def digest_header(user: str, password: str, method: str, uri: str, params: dict[
     cnonce = cnonce or os.urandom(8).hex()
     ncs = f"{nc:08x}"
     ha1, ha2 = hx(f"{user}:{realm}:{password}"), hx(f"{method}:{uri}")
+    if (algorithm or "").upper() == "MD5-SESS":
+        ha1 = hx(f"{ha1}:{params['nonce']}:{cnonce}")
     response = hx(f"{ha1}:{params['nonce']}:{ncs}:{cnonce}:auth:{ha2}")
+    token = f"algorithm={algorithm}, " if algorithm else ""
     return (f'Digest username="{user}", realm="{realm}", nonce="{params["nonce"]}", uri="{uri}", '
-            f'algorithm={algorithm}, response="{response}", qop=auth, nc={ncs}, cnonce="{cnonce}"')
+            f'{token}response="{response}", qop=auth, nc={ncs}, cnonce="{cnonce}"')
 
 
 def lines(text: str) -> dict[str, str]:

@@ -23,7 +23,10 @@ FLAGS = {
     "current_target": "--current-target", "param_lacks": "--param-lacks", "ignore_post_body": "--ignore-post-body",
     "ptz_start_delay": "--ptz-start-delay", "remote_url_slash": "--remote-url-no-slash",
     "deprecated_false": "--deprecated-false", "ptz_start_zoom": "--ptz-start-zoom", "save_delay": "--save-delay",
-    "discovery_link_local": "--reachable-discovery",
+    "discovery_link_local": "--reachable-discovery", "auth_schemes": "--auth-schemes",
+    "forbidden_status": "--forbidden-status", "error_space": "--no-error-space", "param_prefix": "--no-param-prefix",
+    "resolutions_per_channel": "--resolutions-per-channel", "snapshot_size": "--snapshot-size",
+    "trickle_headers": "--trickle-headers", "tls_reset": "--tls-reset", "position_decimals": "--position-decimals",
 }
 
 
@@ -580,7 +583,9 @@ def test_options_set_every_switch(tmp_path_factory):
             "xml_preamble": "crlf", "http10": True, "error_status": 500, "current_target": "zero",
             "param_lacks": ["ImageSource", "Brand.ProdNbr"], "ignore_post_body": True, "ptz_start_delay": 0.25,
             "remote_url_slash": False, "deprecated_false": True, "ptz_start_zoom": 700, "save_delay": 0.5,
-            "discovery_link_local": False, **WORLD_DEFAULTS}
+            "discovery_link_local": False, "auth_schemes": ["digest"], "forbidden_status": 401, "error_space": True,
+            "param_prefix": True, "resolutions_per_channel": False, "snapshot_size": None, "trickle_headers": 0.0,
+            "tls_reset": 0, "position_decimals": 4, **WORLD_DEFAULTS}
         assert set(FLAGS) == set(VARIANCE_DEFAULTS)
         device = Device(twin, host)
         assert device.position() == (0.0, 0.0, 700)
