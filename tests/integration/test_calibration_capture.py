@@ -108,6 +108,41 @@ def test_given_targets_are_the_ones_captured(twin, unit, workdir):
     assert [(p["x"], p["y"]) for p in head["points"]] == kept
 
 
+def test_a_resolution_the_unit_does_not_stream_is_refused_before_any_snapshot(twin, unit, workdir):
+    from tests.integration.conftest import Runner
+
+    twin.settings(unit, resolutions_per_channel=True)
+    try:
+        counters = twin.counters(unit)["cgi"]
+        run = Runner(workdir)(play([capture(cameras=[1], resolution="1024x768")]), twin.inventory_path, limit=unit)
+        after = twin.counters(unit)["cgi"]
+    finally:
+        twin.settings(unit, resolutions_per_channel=False)
+    assert run.rc != 0
+    message = run.result("capture", unit)["msg"]
+    assert "resolution: " in message and "1024x768" in message and "1920x1080, 1280x720, 640x360" in message, message
+    for cgi in ("/axis-cgi/jpg/image.cgi", "ptz:/axis-cgi/jpg/image.cgi"):
+        assert after.get(cgi, 0) == counters.get(cgi, 0)
+
+
+def test_pictures_of_another_size_than_asked_are_used_at_their_real_size(twin, unit, workdir):
+    """A unit that answers every snapshot at 960x540, whatever is asked: the points still match the truth."""
+    from tests.integration.conftest import Runner
+
+    aim_home(twin, unit)
+    twin.settings(unit, snapshot_size="960x540")
+    try:
+        run = Runner(workdir)(play([capture(cameras=[2], points=4, fit_budget=5.0)]), twin.inventory_path,
+                              limit=unit, timeout=600)
+    finally:
+        twin.settings(unit, snapshot_size=None)
+    assert run.rc == 0, run.output[-3000:]
+    [head] = run.result("capture", unit)["heads"]
+    errors = [error_of(twin, unit, dict(point, camera=2)) for point in head["points"]]
+    assert len(errors) >= 4 and statistics.median(errors) < 0.3, errors
+    assert_home(twin, unit)
+
+
 def test_night_pictures_are_refused_and_nothing_moves(ansible, twin, unit):
     aim_home(twin, unit)
     twin.settings(unit, night=True)
