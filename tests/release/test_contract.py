@@ -18,7 +18,7 @@ def label(path, write):
     return "`%s`" % path + ((" (write)" if write else " (read)") if path in TWICE else "")
 
 
-@pytest.mark.parametrize("path, write", sorted(TABLE), ids=lambda value: str(value))
+@pytest.mark.parametrize("path, write", sorted(TABLE), ids=str)
 def test_every_cgi_of_the_wire_table_has_a_row(path, write):
     rows = [line for line in CONTRACT.splitlines() if line.startswith("| %s |" % label(path, write))]
     assert len(rows) == 1, "docs/device-contract.md has no row for %s" % label(path, write)
