@@ -571,7 +571,7 @@ def test_the_example_site_gives_every_units_ptz_a_site_address_and_https(tmp_pat
     assert run.rc == 0, run.output
     connection = {unit: run.result("connection", unit)["msg"] for unit in ("cam-lobby-01", "cam-lobby-02", "cam-park-01")}
     common = {"use_https": True, "ptz_use_https": None, "ptz_ca_path": None, "remote_username": "q6000-link",
-              "timeout": 10, "retries": 2, "auth": "digest"}
+              "timeout": 10, "retries": 2, "auth": "auto"}
     assert connection == {
         "cam-lobby-01": dict(common, ptz_hostname="192.0.2.111", ptz_port=None),
         # Over HTTPS the link's HTTP port is not the PTZ's: the HTTPS port is, which the inventory leaves alone.

@@ -110,8 +110,19 @@ def test_check_mode_sends_nothing_that_changes_state(ansible, twin, unit):
     assert result["diff"]["after"]["camera 1"].startswith("calibrated")
     assert result["diff"]["before"]["camera 1"] == "not calibrated"
     cgi = twin.counters(unit)["cgi"]
-    assert set(cgi) <= {CAL + "iscalibrated.cgi"}
+    # Reads only: the calibration state, and the PTZ's identity and limits, which check mode checks the points
+    # against as the real run does.
+    assert set(cgi) <= {CAL + "iscalibrated.cgi", "/axis-cgi/remotecameracontrol/getvapixparams.cgi",
+                        "ptz:/axis-cgi/param.cgi"}
     assert twin.state(unit)["calibrated"]["1"] is False
+
+
+def test_check_mode_refuses_points_beyond_the_ptzs_limits(ansible, twin, unit):
+    heads = heads_of(twin, unit, (1,))
+    heads[0]["points"][2]["tilt"] = 45.0  # the PTZ stops at +20: the real run would refuse it, so does check mode
+    run = ansible(play([calibrate(heads, **PTZ_ACCOUNT)]), twin.inventory_path, limit=unit, check=True)
+    assert run.rc != 0
+    assert "tilt: 45.0 is outside the PTZ's limits" in run.result("calibrate", unit)["msg"]
 
 
 @pytest.mark.parametrize("mutate, message", [
