@@ -95,7 +95,7 @@ matrix-py312: suites-py312 sanity-py312
 # The firmware variance matrix and the image work run once, on the main environment: the one exercises the
 # client against the twin's switches, the other matches pictures with OpenCV, and neither changes with the
 # Python and ansible-core versions, while both are the slowest suites.
-ONE_PIN := test_variance test_calibration_capture test_image_drift test_report_images
+ONE_PIN := test_variance test_calibration_capture test_image_drift test_report_images test_store test_awx_fleet
 suites-py312: venv312 chromium
 	PATH=$(CURDIR)/$(BIN312):$$PATH $(TIMED) suites-py312 $(BIN312)/python -m pytest -n 2 --durations=10 tests/unit tests/integration \
 		$(foreach suite,$(ONE_PIN),--ignore=tests/integration/$(suite).py)

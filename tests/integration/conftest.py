@@ -114,6 +114,8 @@ class Runner:
         environment = dict(os.environ)
         environment.update({
             "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+            # Absolute, so that async jobs are found wherever HOME points (as in an execution environment).
+            "ANSIBLE_ASYNC_DIR": str(self.workdir / "async"),
             "ANSIBLE_CALLBACK_PLUGINS": str(HERE / "callback_plugins"),
             "ANSIBLE_CONNECTION_PLUGINS": str(HERE / "connection_plugins"),
             "ANSIBLE_CALLBACKS_ENABLED": "record_results",
