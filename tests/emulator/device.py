@@ -33,6 +33,8 @@ CURRENT_TARGETS = ("omit", "zero", "empty")
 DIGEST_ALGORITHMS = ("MD5", "SHA-256", "MD5-sess", "none")
 AUTH_SCHEMES = ("digest", "basic")
 FORBIDDEN_STATUSES = (401, 403)
+# HTTP statuses a setting may choose from.
+STATUSES = {"error_status": ERROR_STATUSES, "forbidden_status": FORBIDDEN_STATUSES}
 SNAPSHOT_SIZE = re.compile(r"^([0-9]{1,5})x([0-9]{1,5})$")
 SNAPSHOT_LIMITS = ((16, 7680), (16, 4320))  # width, height
 
@@ -129,19 +131,15 @@ def _checked(key: str, value: object) -> object:
         if value not in CHOICES[key]:
             raise ValueError(f"{key} must be one of {', '.join(CHOICES[key])}")
         return value
-    if key == "error_status":
-        if isinstance(value, bool) or value not in ERROR_STATUSES:
-            raise ValueError(f"error_status must be one of {', '.join(map(str, ERROR_STATUSES))}")
+    if key in STATUSES:
+        if isinstance(value, bool) or value not in STATUSES[key]:
+            raise ValueError(f"{key} must be one of {', '.join(map(str, STATUSES[key]))}")
         return int(value)
     if key in INTEGERS:
         low, high = INTEGERS[key]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ValueError(f"{key} must be an integer {low}..{high}")
         return value
-    if key == "forbidden_status":
-        if isinstance(value, bool) or value not in FORBIDDEN_STATUSES:
-            raise ValueError(f"forbidden_status must be one of {', '.join(map(str, FORBIDDEN_STATUSES))}")
-        return int(value)
     if key == "auth_schemes":
         if (not isinstance(value, (list, tuple)) or not value or not all(v in AUTH_SCHEMES for v in value)
                 or len(set(value)) != len(value)):

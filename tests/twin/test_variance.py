@@ -553,6 +553,10 @@ def test_help_lists_every_switch():
     ["--param-lacks", "Brand,a..b"], ["--param-lacks", "Image.*"], ["--ptz-start-delay", "-1"],
     ["--ptz-start-zoom", "0"], ["--ptz-start-zoom", "10000"], ["--ptz-start-zoom", "2.5"], ["--save-delay", "-1"],
     ["--save-delay", "nan"],
+    ["--auth-schemes", "ntlm"], ["--auth-schemes", ""], ["--auth-schemes", "digest,digest"],
+    ["--digest-algorithm", "md5-sess"], ["--forbidden-status", "404"], ["--snapshot-size", "640"],
+    ["--snapshot-size", "1x1"], ["--trickle-headers", "-1"], ["--tls-reset", "-1"], ["--tls-reset", "1"],
+    ["--position-decimals", "7"], ["--position-decimals", "1.5"],
 ])
 def test_bad_options_exit_with_usage(args, capsys):
     with pytest.raises(SystemExit) as exited:
