@@ -40,7 +40,10 @@ def streamed_resolutions(client, channel):
     Single-channel firmware lists them in `Properties.Image.Resolution`; multi-channel units list them per channel,
     `Properties.Image.I<n>.Resolution`, and may have no common list at all.
     """
-    values, _missing = client.param_list("Properties.Image")
+    return _listed(client.param_list("Properties.Image")[0], channel)
+
+
+def _listed(values, channel):
     text = values.get("Properties.Image.I%d.Resolution" % channel, values.get("Properties.Image.Resolution"))
     if text is None:
         return None
@@ -49,8 +52,9 @@ def streamed_resolutions(client, channel):
 
 def check_streamed(client, name, text, channels):
     """Refuse, before any snapshot, a resolution the device does not stream on one of `channels`."""
+    values, _missing = client.param_list("Properties.Image")
     for channel in channels:
-        listed = streamed_resolutions(client, channel)
+        listed = _listed(values, channel)
         if listed is not None and text not in listed:
             raise ValidationError("%s: %s does not stream %s on channel %d; it lists %s"
                                   % (name, client.host, text, channel, ", ".join(listed) or "nothing"))

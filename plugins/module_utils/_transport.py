@@ -109,6 +109,7 @@ if HAS_REQUESTS:
                     and not self._thread_local.stale_retried):
                 self._thread_local.stale_retried = True
                 self._thread_local.num_401_calls = 1
+                _read_challenge(response)
                 response = super().handle_401(response, **kwargs)
             return response
 
@@ -211,7 +212,7 @@ class Transport:
         self.base_url = "%s://%s%s" % (scheme, format_host(host), port_part)
         self.username = username
         self.auth = auth
-        self.use_https = use_https
+        self.basic_allowed = use_https or allow_basic_over_http
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -232,7 +233,7 @@ class Transport:
             elif auth == "digest":
                 self.session.auth = DigestAuth(username, password)
             else:
-                self.session.auth = AutoAuth(username, password, basic_allowed=use_https or allow_basic_over_http)
+                self.session.auth = AutoAuth(username, password, basic_allowed=self.basic_allowed)
 
     def close(self):
         if self._worker is not None:
@@ -253,7 +254,7 @@ class Transport:
             try:
                 response, body = self._within_deadline(lambda: self._exchange(cgi, url, params, budget), budget)
             except requests.exceptions.SSLError as exc:
-                if _refused_certificate(exc):
+                if not _cut_short(exc):
                     raise TransportError("TLS failed (%s); check validate_certs and ca_path"
                                          % _reason(exc), cgi=cgi.path, host=self.host)
                 # A handshake cut short (a reset, an EOF) says nothing about the certificate: like any lost
@@ -324,14 +325,16 @@ class Transport:
         """Refuse an HTTP status that is not an answer to decode, in words that say what to do."""
         if status == 401:
             schemes = offered_schemes(headers)
-            if schemes and "digest" not in schemes and "basic" in schemes and self.auth != "basic":
+            if schemes and "digest" not in schemes and "basic" in schemes:
+                advice = None
                 if self.auth == "digest":
                     advice = "auth=digest forbids it; set auth=auto (or basic)"
-                else:
+                elif self.auth == "auto" and not self.basic_allowed:
                     advice = ("which would send the password in clear over HTTP; set use_https=true (the norm), or "
                               "allow_basic_over_http=true to accept that")
-                raise AuthError("HTTP 401: the device offers only Basic authentication, %s" % advice,
-                                cgi=cgi.path, host=self.host)
+                if advice:
+                    raise AuthError("HTTP 401: the device offers only Basic authentication, %s" % advice,
+                                    cgi=cgi.path, host=self.host)
             if says_stale(headers):
                 raise AuthError("HTTP 401: the device declared every new nonce stale; check its clock and "
                                 "its Digest settings", cgi=cgi.path, host=self.host)
@@ -352,15 +355,21 @@ class Transport:
             raise TransportError("HTTP %d from the device" % status, cgi=cgi.path, host=self.host, answered=True)
 
 
-def _refused_certificate(exc):
-    """Whether a TLS failure is the certificate's (not trusted, wrong name), rather than a handshake cut short."""
+def _cut_short(exc):
+    """Whether a TLS failure is a handshake cut short (an EOF or a reset), which another attempt may get past.
+
+    Anything else (a certificate not trusted or of another name, a protocol or cipher the device refuses) fails
+    the same way every time.
+    """
     inner = exc
     while inner is not None:
         if isinstance(inner, ssl.SSLCertVerificationError):
+            return False
+        if isinstance(inner, (ssl.SSLEOFError, ConnectionResetError)):
             return True
         inner = inner.__context__ if inner.__context__ is not inner else None
-    text = str(exc).lower()
-    return "certificate" in text or "hostname" in text or "wrong version number" in text
+    text = str(exc)
+    return any(sign in text for sign in ("EOF occurred", "UNEXPECTED_EOF", "Connection reset"))
 
 
 def _reason(exc):

@@ -338,7 +338,7 @@ def calibrate_head(client, index, head, abort_ongoing, calibrated_before=False):
         if problem:
             if isinstance(exc, VapixError):
                 raise exc.reworded("%s; %s" % (exc, problem))
-            raise VapixError("%s; %s" % (exc, problem), result=getattr(exc, "result", None))
+            raise VapixError("%s; %s" % (exc, problem), result=exc.result if isinstance(exc, Interrupted) else None)
         raise
 
 
