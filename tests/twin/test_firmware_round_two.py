@@ -107,23 +107,17 @@ def test_allow_basic_still_accepts_basic_under_a_digest_challenge(device, twin):
 # -- digest_algorithm: MD5-sess and none ---------------------------------------------------------
 
 
-def test_md5_sess(device, twin):
-    twin.settings(device.host, digest_algorithm="MD5-sess")
+def challenge_of(device, twin, algorithm, token):
+    """The device's challenge under `digest_algorithm`, checked to carry `token` (`, algorithm=...` or nothing)."""
+    twin.settings(device.host, digest_algorithm=algorithm)
     response = device.call(STATUS, account=None)
-    assert re.fullmatch(rf'Digest realm="{realm_of(device)}", nonce="[0-9a-f]{{32}}", algorithm=MD5-sess, qop="auth"',
+    assert re.fullmatch(rf'Digest realm="{realm_of(device)}", nonce="[0-9a-f]{{32}}"{token}, qop="auth"',
                         response.headers["WWW-Authenticate"])
-    params = challenge(response)
-    header = digest_header("viewer", device.password("viewer"), "GET", STATUS, params, algorithm="MD5-sess")
-    assert device.session.get(device.url(STATUS), headers={"Authorization": header}).status_code == 200
-    # Plain MD5 in the HA1 with the token MD5-sess is wrong, and so is a wrong password.
-    plain = digest_header("viewer", device.password("viewer"), "GET", STATUS, params, nc=2, algorithm="MD5")
-    assert device.session.get(device.url(STATUS),
-                              headers={"Authorization": plain.replace("algorithm=MD5", "algorithm=MD5-sess")}
-                              ).status_code == 401
-    wrong = digest_header("viewer", "wrong", "GET", STATUS, params, nc=3, algorithm="MD5-sess")
-    assert device.session.get(device.url(STATUS), headers={"Authorization": wrong}).status_code == 401
-    # requests computes MD5-sess itself from the challenge.
-    assert_requests_signs_in_once(device, twin)
+    return challenge(response)
+
+
+def signs_in(device, header):
+    return device.session.get(device.url(STATUS), headers={"Authorization": header}).status_code == 200
 
 
 def assert_requests_signs_in_once(device, twin):
@@ -136,23 +130,31 @@ def assert_requests_signs_in_once(device, twin):
     assert twin.counters(device.host)["unauthorized"] == 1
 
 
+def test_md5_sess(device, twin):
+    params = challenge_of(device, twin, "MD5-sess", ", algorithm=MD5-sess")
+    assert signs_in(device, digest_header("viewer", device.password("viewer"), "GET", STATUS, params,
+                                          algorithm="MD5-sess"))
+    # Plain MD5 in the HA1 with the token MD5-sess is wrong, and so is a wrong password.
+    plain = digest_header("viewer", device.password("viewer"), "GET", STATUS, params, nc=2, algorithm="MD5")
+    assert not signs_in(device, plain.replace("algorithm=MD5", "algorithm=MD5-sess"))
+    assert not signs_in(device, digest_header("viewer", "wrong", "GET", STATUS, params, nc=3, algorithm="MD5-sess"))
+    # requests computes MD5-sess itself from the challenge.
+    assert_requests_signs_in_once(device, twin)
+
+
 def test_md5_sess_answers_are_accepted_under_an_md5_challenge(device):
     params = challenge(device.call(STATUS, account=None))
     assert params["algorithm"] == "MD5"
-    header = digest_header("viewer", device.password("viewer"), "GET", STATUS, params, algorithm="MD5-sess")
-    assert device.session.get(device.url(STATUS), headers={"Authorization": header}).status_code == 200
+    assert signs_in(device, digest_header("viewer", device.password("viewer"), "GET", STATUS, params,
+                                          algorithm="MD5-sess"))
 
 
 def test_no_algorithm_token(device, twin):
-    twin.settings(device.host, digest_algorithm="none")
-    response = device.call(STATUS, account=None)
-    assert re.fullmatch(rf'Digest realm="{realm_of(device)}", nonce="[0-9a-f]{{32}}", qop="auth"',
-                        response.headers["WWW-Authenticate"])
-    params = challenge(response)
+    params = challenge_of(device, twin, "none", "")
     assert "algorithm" not in params
     header = digest_header("viewer", device.password("viewer"), "GET", STATUS, params, algorithm=None)
     assert "algorithm" not in header
-    assert device.session.get(device.url(STATUS), headers={"Authorization": header}).status_code == 200
+    assert signs_in(device, header)
     assert_requests_signs_in_once(device, twin)
 
 
