@@ -25,16 +25,16 @@ REMOTE_URL_ONLY = {"ptz_hostname": None, "ptz_port": None}
 # (tests/twin/) tries each switch alone. Two behaviours that use the address the Q6000-E reports are cases of
 # their own.
 VARIANCES = {
-    "crlf-before-xml, http-1.0, general-error-as-400, current-target-zero, digest-md5-sess": ({
+    "crlf-xml, http-1.0, error-as-400, target-zero, md5-sess": ({
         "xml_preamble": "crlf", "http10": True, "error_status": 400, "current_target": "zero",
         "digest_algorithm": "MD5-sess"}, {}),
-    "blank-line-before-xml, general-error-as-500, current-target-empty, digest-without-algorithm, no-root-prefix": ({
+    "blank-line-xml, error-as-500, target-empty, no-algorithm, no-root": ({
         "xml_preamble": "blank", "error_status": 500, "current_target": "empty", "digest_algorithm": "none",
         "param_prefix": False}, {}),
-    "param-cgi-lacks-groups, deprecated-false, errors-without-a-space, positions-with-two-decimals": ({
+    "param-lacks-groups, deprecated-false, error-no-space, two-decimals": ({
         "param_lacks": ["Brand.ProdFullName", "Properties.System"], "deprecated_false": True, "error_space": False,
         "position_decimals": 2}, {}),
-    "ptz-motor-starts-late, ptz-starts-at-zoom-2500, slow-save, nonces-that-go-stale": ({
+    "motor-late, zoom-2500, slow-save, stale-nonces": ({
         "ptz_start_delay": 0.3, "ptz_start_zoom": 2500, "save_delay": 2.0, "nonce_lifetime": 1.0}, {}),
     "remote-url-without-slash": ({"remote_url_slash": False, "discovery_link_local": False}, REMOTE_URL_ONLY),
     "reachable-discovery": ({"discovery_link_local": False}, REMOTE_URL_ONLY),
