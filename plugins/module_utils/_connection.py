@@ -134,6 +134,11 @@ def missing_libraries(logic=None):
     return None
 
 
+def shared_options(params):
+    """The client options both devices take from the same connection options (authentication, proxy, timing)."""
+    return {name: params[name] for name in ("auth", "allow_basic_over_http", "use_proxy", "timeout", "retries")}
+
+
 def client_from_params(params):
     """The Q6000-E's client, as the connection options say."""
     return VapixClient(
@@ -144,9 +149,5 @@ def client_from_params(params):
         ca_path=params.get("ca_path"),
         username=params["username"],
         password=params["password"],
-        auth=params["auth"],
-        allow_basic_over_http=params["allow_basic_over_http"],
-        use_proxy=params["use_proxy"],
-        timeout=params["timeout"],
-        retries=params["retries"],
+        **shared_options(params)
     )

@@ -17,7 +17,7 @@ import math
 import time
 from urllib.parse import urlsplit
 
-from ansible_collections.vapix.q6000.plugins.module_utils._connection import ptz_use_https
+from ansible_collections.vapix.q6000.plugins.module_utils._connection import ptz_use_https, shared_options
 from ansible_collections.vapix.q6000.plugins.module_utils._transport import redact
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.link import read_params, read_remote_url
@@ -77,9 +77,8 @@ def ptz_client(client, params, remote_url=None):
             raise ValidationError("auth: basic would send remote_password in clear over HTTP to the PTZ at %s; set "
                                   "ptz_hostname with ptz_use_https=true, or allow_basic_over_http=true" % host)
     return VapixClient(host, port=port, use_https=https, validate_certs=validate, ca_path=ca_path,
-                       username=params["remote_username"], password=params["remote_password"], auth=params["auth"],
-                       allow_basic_over_http=params["allow_basic_over_http"], use_proxy=params["use_proxy"],
-                       timeout=params["timeout"], retries=params["retries"])
+                       username=params["remote_username"], password=params["remote_password"],
+                       **shared_options(params))
 
 
 def _normal_mac(text):
