@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .device import (CURRENT_TARGETS, DIGEST_ALGORITHMS, ERROR_ELEMENTS, ERROR_STATUSES, FORBIDDEN_STATUSES,
-                     XML_PREAMBLES, Settings)
+                     HEAD_LENSES, XML_PREAMBLES, Settings)
 from .server import Options, serve
 
 
@@ -88,6 +88,32 @@ def parse(argv: list[str] | None = None) -> Options:
     world.add_argument("--night", action="store_true", help="IR night pictures: grey, low contrast, less detail")
     world.add_argument("--guard-tour", type=float, default=0.0, metavar="S",
                        help="someone else moves the PTZ to its next tour stop every S seconds (0: never)")
+    site = parser.add_argument_group("the site", "what a real site does to the pictures and the PTZ "
+                                     "(tests/emulator/README.md, The site)")
+    site.add_argument("--ptz-night", action="store_true",
+                      help="the PTZ alone is in IR (grey, vegetation bright, sky dark); the heads stay in colour")
+    site.add_argument("--dusk", action="store_true",
+                      help="both cameras see a dark, noisy, low-contrast scene with lights on")
+    site.add_argument("--clock", type=float, default=12.0, metavar="HOURS",
+                      help="the time (0..24) the world shows, advancing with wall time; drives sway and traffic")
+    site.add_argument("--sway", type=float, default=0.0, metavar="DEG",
+                      help="the mast sways: both cameras turn together against the world by up to DEG (0..1)")
+    site.add_argument("--sway-period", type=float, default=4.0, metavar="S",
+                      help="seconds of one sway cycle (0.5..600)")
+    site.add_argument("--traffic", action="store_true",
+                      help="vehicles and people that move between pictures; parked vehicles change every hour")
+    site.add_argument("--click-zoom", type=float, default=1.0, metavar="F",
+                      help="a click through the Q6000-E ends with the PTZ's field of view divided by F (1..4)")
+    site.add_argument("--integer-center", action="store_true",
+                      help="center= and areazoom= take integers only, imagewidth/imageheight no larger than streamed")
+    site.add_argument("--position-jitter", type=float, default=0.0, metavar="DEG",
+                      help="query=position at rest is off by uniform noise of +-DEG (0..1)")
+    site.add_argument("--areazoom-error", type=float, default=0.0, metavar="FRACTION",
+                      help="the zoom an areazoom lands at is off by up to this fraction (0..0.3)")
+    site.add_argument("--frame-latency", type=float, default=0.0, metavar="S",
+                      help="a snapshot shows the scene as it was S seconds ago; blur after a zoom change")
+    site.add_argument("--head-lens", choices=HEAD_LENSES, default="radial",
+                      help="the heads' lens family: radial (one-term barrel) or fisheye (equidistant)")
     ns = parser.parse_args(argv)
     try:
         loopback = ipaddress.ip_address(ns.listen).is_loopback

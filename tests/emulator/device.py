@@ -83,6 +83,19 @@ class Settings:
     noise: float = 0.01
     night: bool = False
     guard_tour: float = 0.0
+    # -- what a real site does to the pictures and the PTZ --
+    ptz_night: bool = False
+    dusk: bool = False
+    clock: float = 12.0
+    sway: float = 0.0
+    sway_period: float = 4.0
+    traffic: bool = False
+    click_zoom: float = 1.0
+    integer_center: bool = False
+    position_jitter: float = 0.0
+    areazoom_error: float = 0.0
+    frame_latency: float = 0.0
+    head_lens: str = "radial"
 
     def update(self, values: dict) -> None:
         """Validate everything first, so a bad request changes nothing."""
@@ -96,11 +109,15 @@ class Settings:
 
 
 BOOLEANS = ("deprecated", "allow_basic", "http10", "ignore_post_body", "remote_url_slash", "deprecated_false",
-            "discovery_link_local", "error_space", "param_prefix", "resolutions_per_channel", "night")
+            "discovery_link_local", "error_space", "param_prefix", "resolutions_per_channel", "night",
+            "ptz_night", "dusk", "traffic", "integer_center")
 SECONDS = ("connect_delay", "nonce_lifetime", "ptz_speed", "ptz_start_delay", "save_delay", "trickle_headers",
-           "guard_tour")
+           "guard_tour", "frame_latency")
 INTEGERS = {"tls_reset": (0, 1_000_000), "position_decimals": (0, 6)}
-RANGES = {"depth_scale": (0.25, 4.0), "noise": (0.0, 0.2)}
+RANGES = {"depth_scale": (0.25, 4.0), "noise": (0.0, 0.2), "clock": (0.0, 24.0), "sway": (0.0, 1.0),
+          "sway_period": (0.5, 600.0), "click_zoom": (1.0, 4.0), "position_jitter": (0.0, 1.0),
+          "areazoom_error": (0.0, 0.3)}
+HEAD_LENSES = ("radial", "fisheye")
 # Where someone else's guard tour sends the PTZ, one stop per `guard_tour` seconds: (pan, tilt, zoom).
 TOUR_STOPS = ((-120.0, -10.0, 1), (35.0, -25.0, 3000), (150.0, -5.0, 6000))
 CHOICES = {
@@ -108,6 +125,7 @@ CHOICES = {
     "digest_algorithm": DIGEST_ALGORITHMS,
     "xml_preamble": tuple(XML_PREAMBLES),
     "current_target": CURRENT_TARGETS,
+    "head_lens": HEAD_LENSES,
 }
 PARAM_NAME = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
 

@@ -27,11 +27,14 @@ VARIANCE_DEFAULTS = {"xml_preamble": "none", "http10": False, "error_status": 20
                      "error_space": True, "param_prefix": True, "resolutions_per_channel": False,
                      "snapshot_size": None, "trickle_headers": 0.0, "tls_reset": 0, "position_decimals": 4}
 WORLD_DEFAULTS = {"depth_scale": 1.0, "noise": 0.01, "night": False, "guard_tour": 0.0}
+SITE_DEFAULTS = {"ptz_night": False, "dusk": False, "clock": 12.0, "sway": 0.0, "sway_period": 4.0, "traffic": False,
+                 "click_zoom": 1.0, "integer_center": False, "position_jitter": 0.0, "areazoom_error": 0.0,
+                 "frame_latency": 0.0, "head_lens": "radial"}
 LINK_LOCAL = "169.254.1.1"  # what auto discovery reports for the first unit
 TEST_ARGS = ("--connect-delay", "0.3", "--ptz-speed", "0")
 DEFAULT_SETTINGS = {"deprecated": False, "error_element": "Description", "connect_delay": 0.3,
                     "allow_basic": False, "nonce_lifetime": 300.0, "digest_algorithm": "MD5", "ptz_speed": 0.0,
-                    **VARIANCE_DEFAULTS, **WORLD_DEFAULTS}
+                    **VARIANCE_DEFAULTS, **WORLD_DEFAULTS, **SITE_DEFAULTS}
 
 
 def start_twin(tmp_path_factory, units: int = 1, **kwargs) -> Twin:

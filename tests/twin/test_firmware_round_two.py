@@ -22,7 +22,7 @@ from requests.auth import HTTPDigestAuth
 
 from tests.emulator.auth import parse_auth_params
 from tests.emulator.process import REPO_ROOT, TwinError
-from tests.twin.helpers import (PARAM, PTZ, REMOTE, TEST_ARGS, VARIANCE_DEFAULTS, WORLD_DEFAULTS, Device, challenge,
+from tests.twin.helpers import (PARAM, PTZ, REMOTE, TEST_ARGS, SITE_DEFAULTS, VARIANCE_DEFAULTS, WORLD_DEFAULTS, Device, challenge,
                                 digest_header, lines, start_twin, stop_twin)
 
 STATUS = REMOTE + "getvapixstatus.cgi"  # viewer
@@ -485,7 +485,7 @@ def test_options_set_every_new_switch(tmp_path_factory):
             "nonce_lifetime": 300.0, "digest_algorithm": "MD5-sess", "ptz_speed": 0.0,
             **VARIANCE_DEFAULTS, "auth_schemes": ["basic", "digest"], "forbidden_status": 403, "error_space": False,
             "param_prefix": False, "resolutions_per_channel": True, "snapshot_size": "320x180",
-            "trickle_headers": 0.01, "position_decimals": 1, **WORLD_DEFAULTS}
+            "trickle_headers": 0.01, "position_decimals": 1, **WORLD_DEFAULTS, **SITE_DEFAULTS}
         device = Device(twin, host)
         response = device.call(STATUS, account=None)
         assert [c.split(" ")[0] for c in challenges(response)] == ["Basic", "Digest"]

@@ -16,7 +16,7 @@ import yaml
 from requests.auth import HTTPDigestAuth
 
 from tests.emulator.process import REPO_ROOT, Twin
-from tests.twin.helpers import (CAL, LINK_LOCAL, PARAM, PTZ, REMOTE, TEST_ARGS, VARIANCE_DEFAULTS, WORLD_DEFAULTS,
+from tests.twin.helpers import (CAL, LINK_LOCAL, PARAM, PTZ, REMOTE, TEST_ARGS, SITE_DEFAULTS, VARIANCE_DEFAULTS, WORLD_DEFAULTS,
                                 Device, calibrate, start_twin, stop_twin)
 
 HOST_VARS = ["ansible_host", "q6000_port", "q6000_use_https", "q6000_validate_certs", "q6000_ca_path",
@@ -136,7 +136,7 @@ def test_options_set_the_settings(tmp_path_factory):
         assert twin.control(host, "GET", "/settings") == {
             "deprecated": True, "error_element": "ErrorDescription", "connect_delay": 0.5, "allow_basic": True,
             "nonce_lifetime": 60.0, "digest_algorithm": "SHA-256", "ptz_speed": 90.0, **VARIANCE_DEFAULTS,
-            **WORLD_DEFAULTS}
+            **WORLD_DEFAULTS, **SITE_DEFAULTS}
         device = Device(twin, host)
         response = device.call(REMOTE + "getvapixstatus.cgi", account=None)
         assert 'algorithm=SHA-256' in response.headers["WWW-Authenticate"]

@@ -15,7 +15,7 @@ from tests.emulator.__main__ import parse
 from tests.emulator.device import Settings, Unit
 from tests.emulator.process import REPO_ROOT, TwinError
 from tests.twin.helpers import (CAL, GOOD_POINTS, LINK_LOCAL, PARAM, PTZ, REMOTE, TEST_ARGS,
-                                VARIANCE_DEFAULTS, WORLD_DEFAULTS, Device, calibrate, fresh_device, lines, start_twin,
+                                SITE_DEFAULTS, VARIANCE_DEFAULTS, WORLD_DEFAULTS, Device, calibrate, fresh_device, lines, start_twin,
                                 stop_twin, wait_for)
 
 FLAGS = {
@@ -515,7 +515,7 @@ def test_defaults(device, twin):
     assert settings_of(twin, device.host) == {
         "deprecated": False, "error_element": "Description", "connect_delay": 1.0, "allow_basic": False,
         "nonce_lifetime": 300.0, "digest_algorithm": "MD5", "ptz_speed": 300.0, **VARIANCE_DEFAULTS,
-        **WORLD_DEFAULTS}
+        **WORLD_DEFAULTS, **SITE_DEFAULTS}
     assert settings_of(twin, device.host) == {**settings_of(twin, twin.host(1)), "connect_delay": 1.0,
                                               "ptz_speed": 300.0}
 
@@ -589,7 +589,7 @@ def test_options_set_every_switch(tmp_path_factory):
             "remote_url_slash": False, "deprecated_false": True, "ptz_start_zoom": 700, "save_delay": 0.5,
             "discovery_link_local": False, "auth_schemes": ["digest"], "forbidden_status": 401, "error_space": True,
             "param_prefix": True, "resolutions_per_channel": False, "snapshot_size": None, "trickle_headers": 0.0,
-            "tls_reset": 0, "position_decimals": 4, **WORLD_DEFAULTS}
+            "tls_reset": 0, "position_decimals": 4, **WORLD_DEFAULTS, **SITE_DEFAULTS}
         assert set(FLAGS) == set(VARIANCE_DEFAULTS)
         device = Device(twin, host)
         assert device.position() == (0.0, 0.0, 700)
