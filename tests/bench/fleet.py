@@ -1,7 +1,8 @@
 """The fleet section: playbooks/site.yml over twin fleets, against the floors it can be compared with.
 
 For each fleet size, in one invocation and with the same inventory, forks and batches:
-- the first run (every link set, every head calibrated) and a no-change run, with the controller-side path;
+- the first run (every link set, every head calibrated: checked on every unit, or the section fails) and a
+  no-change run, with the controller-side path;
 - the same no-change run with the modules forced onto the ordinary module path;
 - a playbook of as many ansible.builtin.debug tasks as the no-change run ran (the floor of any playbook);
 - a hand-written script with requests and a thread pool doing the no-change run's reads.
@@ -125,6 +126,7 @@ def bench_size(units, repeats, workdir):
             twin.reset()
             with open(workdir / "first.log", "w") as log:
                 first = measure(playbook, env, log)
+            check_rolled_out(twin)
             twin.reset()
             with open(workdir / "nochange.log", "w") as log:
                 nochange = measure(playbook, env, log)
@@ -156,7 +158,22 @@ def bench_size(units, repeats, workdir):
             add(prefix + "no-change connections per unit", counters["connections"] / units, "", 2)
             add(prefix + "no-change peak controller memory", nochange[2], "MiB", 0)
             add(prefix + "module path peak controller memory", module[2], "MiB", 0)
+        log = twin.log_text()
+    if "Traceback" in log or "ERROR" in log:
+        raise RuntimeError("the twin logged errors under %d units:\n%s" % (units, log[-3000:]))
     return list(rows.values())
+
+
+def check_rolled_out(twin):
+    """Figures of a rollout that left a unit unlinked or a head uncalibrated would mean nothing."""
+    wrong = []
+    for host in sorted(twin.hosts):
+        state = twin.state(host)
+        if state["status"] != 0 or not all(state["calibrated"].values()):
+            wrong.append(host)
+    if wrong:
+        raise RuntimeError("the first run left %d of %d units unlinked or not calibrated: %s"
+                           % (len(wrong), len(twin.hosts), ", ".join(wrong[:10])))
 
 
 def run(sizes=SIZES, repeats=REPEATS):

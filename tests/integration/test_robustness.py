@@ -144,18 +144,3 @@ def test_no_secret_anywhere_in_a_verbose_rollout_with_a_drift_check(ansible, twi
             for secret in secrets_of(twin, unit):
                 assert secret not in run.output
                 assert secret not in str(run.records)
-
-
-def test_a_500_unit_fleet_rolls_out_with_forks_50(workdir):
-    with Twin(units=500, workdir=workdir / "load-twin") as fleet:
-        inventory = write_site(fleet, workdir / "load-site", sorted(fleet.hosts), cameras=(1, 2))
-        run = Runner(workdir)(PLAYBOOKS / "site.yml", inventory, args=["--forks", "50"], timeout=1800,
-                              extra_vars={"q6000_serial": "100%"})
-        assert run.rc == 0, "\n".join(line for line in run.output.splitlines() if "fatal:" in line or "FAILED" in line)[:3000] or run.output[-3000:]
-        [summary] = run.results("Show the summary")
-        assert summary["result"]["msg"] == \
-            "500 units: 500 changed, 0 failed, 0 untouched, 0 not reached."
-        assert all(state["calibrated"] == {"1": True, "2": True, "3": False, "4": False}
-                   for state in (fleet.state(host) for host in fleet.hosts))
-        log = fleet.log_text()
-    assert "Traceback" not in log and "ERROR" not in log
