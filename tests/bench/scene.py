@@ -26,6 +26,7 @@ from tests.emulator.device import Settings  # noqa: E402
 from tests.emulator.optics import Physics, Point, angular_distance, fit  # noqa: E402
 from tests.emulator.process import Twin  # noqa: E402
 from tests.emulator.scene import Scene, noise_table  # noqa: E402
+from tests.emulator.site import EXPOSURE, Frame  # noqa: E402
 from tests.emulator.views import HEAD_CACHE, World  # noqa: E402
 from tests.sites import CANDIDATES, far_pixels  # noqa: E402
 
@@ -127,7 +128,30 @@ def run() -> list[dict]:
              "runs": [1e3 * v for v in _timed(lambda: world.ptz_snapshot(30.0, -10.0, 9999, 1920, 1080, 70))]},
             {"metric": "head picture cache after these", "unit": "MB", "digits": 0,
              "runs": [HEAD_CACHE.size / 2 ** 20]}]
-    return rows + _fleet_rows() + _floor_rows()
+    return rows + _site_rows() + _fleet_rows() + _floor_rows()
+
+
+SITE = (("ptz_night", {"ptz_night": True}), ("dusk", {"dusk": True}), ("sway 1", {"sway": 1.0}),
+        ("traffic", {"traffic": True}), ("frame_latency, moving and refocusing", {"frame_latency": 0.5}))
+
+
+def _site_rows() -> list[dict]:
+    """Each site setting on its own (tests/emulator/site.py): a 1920x1080 PTZ snapshot (wide; must stay
+    under 1 s) and a head snapshot (cached render plus the site's work on it)."""
+    rows = []
+    for name, values in SITE:
+        world = World("1", 0, Physics.generate("1", 0), Settings())
+        world.settings.update(values)
+        frame = None
+        if "frame_latency" in values:  # the PTZ was panning at 100 deg/s and had just zoomed
+            frame = Frame(time.monotonic(), (100.0 * EXPOSURE, 0.0), 0.8)
+        world.head_snapshot(2, 1920, 1080, 70)
+        rows.append({"metric": f"PTZ snapshot 1920x1080, wide, {name} (< 1000)", "unit": "ms", "digits": 0,
+                     "runs": [1e3 * v for v in _timed(
+                         lambda: world.ptz_snapshot(30.0, -10.0, 1, 1920, 1080, 70, None, frame))]})
+        rows.append({"metric": f"head snapshot 1920x1080, {name}", "unit": "ms", "digits": 1,
+                     "runs": [1e3 * v for v in _timed(lambda: world.head_snapshot(2, 1920, 1080, 70))]})
+    return rows
 
 
 def main() -> int:

@@ -2,7 +2,8 @@
 
 One session per device. Pairs are judged against the device's nominal knowledge (52), the
 saved fit must explain every pair within half a degree (51), and a failed save or an abort
-leaves the head's previous calibration in place.
+leaves the head's previous calibration in place. The firmware knows its heads' lens family
+(`head_lens`), so all three go through it.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def selecttarget(unit: Unit, args: dict[str, str]) -> str:
     session.target = (x, y)
     if not session.points:
         return element("GeneralSuccess")
-    pan, tilt = predict(session.camera, x, y, session.points)
+    pan, tilt = predict(session.camera, x, y, session.points, unit.settings.head_lens)
     return element("SelectTargetSuccess", {"Pan": number(pan), "Tilt": number(tilt)})
 
 
@@ -64,7 +65,7 @@ def ontarget(unit: Unit, args: dict[str, str]) -> str:
             raise ApiError(10, "The position of the remote camera is unknown: no connection.")
         pan, tilt = unit.motion.position()
     x, y = session.target
-    error = match_error(session.camera, x, y, pan, tilt, session.points)
+    error = match_error(session.camera, x, y, pan, tilt, session.points, unit.settings.head_lens)
     if error > MATCH_LIMIT:
         raise ApiError(52, f"Pan/tilt is {error:.1f} degrees from where camera {session.camera} sees the target.")
     session.points.append(Point(x, y, pan, tilt))
@@ -78,7 +79,7 @@ def save(unit: Unit, args: dict[str, str]) -> str:
     unit.session = None
     if len(session.points) < MIN_POINTS:
         raise ApiError(51, f"{len(session.points)} point(s); at least {MIN_POINTS} are needed.")
-    result = fit(session.camera, session.points)
+    result = fit(session.camera, session.points, unit.settings.head_lens)
     if result.residual > FIT_LIMIT:
         raise ApiError(51, f"Worst point is {result.residual:.2f} degrees off the fit.")
     unit.calibrations[session.camera] = result

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from aiohttp import web
 
 from .device import Unit
-from .optics import NBR_OF_HEADS
+from .optics import MAX_KNOCK_LEAN, NBR_OF_HEADS
 
 
 class ControlError(Exception):
@@ -105,9 +105,30 @@ def faults(unit: Unit, request: web.Request, payload: dict) -> dict:
     return {"armed": unit.faults.armed()}
 
 
+KNOCK_FIELDS = ("yaw", "degrees", "pitch", "roll")
+
+
 def knock(unit: Unit, request: web.Request, payload: dict) -> dict:
-    unit.knock(_number(payload.get("degrees"), "degrees", -360.0, 360.0))
-    return {"mount_offset": unit.physics.mount}
+    """{"yaw": d, "pitch": d, "roll": d} (each optional, `degrees` another name for yaw): turns the Q6000-E
+    against the PTZ about the PTZ's axes, added to earlier knocks (`optics.Physics.knock`). Pitch and roll
+    stay within +-MAX_KNOCK_LEAN in all, which the 52 rule allows for."""
+    unknown = set(payload) - set(KNOCK_FIELDS)
+    if unknown:
+        raise ControlError(f"unknown field {sorted(unknown)[0]!r}")
+    if "yaw" in payload and "degrees" in payload:
+        raise ControlError("give yaw or degrees, not both")
+    for name in KNOCK_FIELDS:
+        value = payload.get(name, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ControlError(f"{name} must be a number")
+    yaw = _number(payload.get("yaw", payload.get("degrees", 0.0)), "yaw", -360.0, 360.0)
+    physics = unit.physics
+    for name, now in (("pitch", physics.mount_pitch), ("roll", physics.mount_roll)):
+        if abs(now + payload.get(name, 0.0)) > MAX_KNOCK_LEAN:
+            raise ControlError(f"{name} out of range: the mount's {name} would be {now + payload[name]:g} "
+                               f"(at most +-{MAX_KNOCK_LEAN:g} in all)")
+    unit.knock(yaw, float(payload.get("pitch", 0.0)), float(payload.get("roll", 0.0)))
+    return {"mount_offset": physics.mount, "mount": physics.mount_json()}
 
 
 def settings(unit: Unit, request: web.Request, payload: dict) -> dict:
@@ -118,11 +139,40 @@ def settings(unit: Unit, request: web.Request, payload: dict) -> dict:
             raise ControlError(str(exc)) from None
         if "ptz_start_zoom" in payload:
             unit.motion.zoom = unit.settings.ptz_start_zoom
+        if "clock" in payload:
+            unit.world.site.set_clock()
     return asdict(unit.settings)
 
 
 def state(unit: Unit, request: web.Request, payload: dict) -> dict:
-    return unit.snapshot()
+    return {**unit.snapshot(), "clock": round(unit.world.site.hours(), 6)}
+
+
+OPERATOR_FIELDS = ("after", "pan", "tilt", "zoom")
+
+
+def operator(unit: Unit, request: web.Request, payload: dict) -> dict:
+    """POST {"after": s, "pan": p, "tilt": t, "zoom": z}: a person sends the PTZ there `after` seconds from now
+    and leaves it (replaces a pending one). GET (and the POST's answer): {"pending", "happened", "ptz",
+    "commands_after"}."""
+    if request.method == "POST":
+        unknown = set(payload) - set(OPERATOR_FIELDS)
+        if unknown:
+            raise ControlError(f"unknown field {sorted(unknown)[0]!r}")
+        missing = [name for name in OPERATOR_FIELDS if name not in payload]
+        if missing:
+            raise ControlError(f"{missing[0]} is required")
+        for name in OPERATOR_FIELDS:
+            if isinstance(payload[name], bool) or not isinstance(payload[name], (int, float)):
+                raise ControlError(f"{name} must be a number")
+        limits = unit.motion.limits
+        zoom = payload["zoom"]
+        if not isinstance(zoom, int) or not limits.min_zoom <= zoom <= limits.max_zoom:
+            raise ControlError(f"zoom must be an integer {limits.min_zoom}..{limits.max_zoom}")
+        unit.take_ptz(_number(payload["after"], "after", 0.0, 86400.0),
+                      _number(payload["pan"], "pan", -180.0, 180.0),
+                      _number(payload["tilt"], "tilt", limits.min_tilt, limits.max_tilt), zoom)
+    return unit.operator_state()
 
 
 ROUTES = {
@@ -137,6 +187,8 @@ ROUTES = {
     ("GET", "/settings"): settings,
     ("POST", "/settings"): settings,
     ("GET", "/state"): state,
+    ("GET", "/operator"): operator,
+    ("POST", "/operator"): operator,
 }
 
 
@@ -156,6 +208,7 @@ async def handle(unit: Unit, request: web.Request) -> web.Response:
                 return _json({"error": "the body must be a JSON object"}, 400)
     if not isinstance(payload, dict):
         return _json({"error": "the body must be a JSON object"}, 400)
+    unit.operator_tick()
     try:
         return _json(route(unit, request, payload))
     except ControlError as exc:

@@ -7,6 +7,7 @@ counters) easy to tell apart.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ipaddress
 import math
@@ -224,6 +225,20 @@ class Link:
 
 
 @dataclass
+class Operator:
+    """A person who takes the PTZ (`POST /emulator/operator`): where they send it (pan, tilt, zoom), when
+    (`due`, monotonic seconds, while pending), whether they did, and how many commands moved it after."""
+
+    pan: float | None = None
+    tilt: float | None = None
+    zoom: int | None = None
+    due: float | None = None
+    happened: bool = False
+    commands_after: int = 0
+    timer: asyncio.TimerHandle | None = None
+
+
+@dataclass
 class Session:
     """An open calibration session: device-wide, never persisted (a reboot loses it)."""
 
@@ -307,6 +322,8 @@ class Unit:
         self.world = World(seed, index, self.physics, settings)
         self.tour_stops = 0
         self._tour_next: float | None = None
+        self.operator = Operator()
+        self.areazooms = 0
         self.calibrations: dict[int, Fit] = {}
         self.session: Session | None = None
         self.link = Link()
@@ -396,14 +413,62 @@ class Unit:
             self.motion.zoom = zoom
             self._tour_next = now + period
 
+    def take_ptz(self, after: float, pan: float, tilt: float, zoom: int) -> None:
+        """A person sends the PTZ to (pan, tilt, zoom) `after` seconds from now and leaves it there; replaces
+        a pending one. Timed on the event loop (when there is one) so it happens on time with no request
+        around; `operator_tick` also applies it lazily on every request, whichever comes first."""
+        self.forget_operator()
+        limits = self.motion.limits
+        self.operator = Operator(limits.clamp_pan(pan), limits.clamp_tilt(tilt), limits.clamp_zoom(zoom),
+                                 due=time.monotonic() + after)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None and after > 0:
+            operator = self.operator
+            operator.timer = loop.call_later(after, self._operator_moves, operator)
+        self.operator_tick()
+
+    def operator_tick(self) -> None:
+        """Make the person's move if it is due (called on every request to either device)."""
+        if self.operator.due is not None and time.monotonic() >= self.operator.due:
+            self._operator_moves(self.operator)
+
+    def _operator_moves(self, operator: Operator) -> None:
+        if operator is not self.operator or operator.due is None:
+            return
+        if operator.timer is not None:
+            operator.timer.cancel()
+        operator.due, operator.timer, operator.happened = None, None, True
+        self.motion.move_to(operator.pan, operator.tilt)
+        self.motion.zoom = operator.zoom
+
+    def forget_operator(self) -> None:
+        """No person any more: a pending move is cancelled, what happened is forgotten."""
+        if self.operator.timer is not None:
+            self.operator.timer.cancel()
+        self.operator = Operator()
+
+    def ptz_commanded(self) -> None:
+        """A VAPIX command (on either device) moved the PTZ: counted once the person's move happened."""
+        if self.operator.happened:
+            self.operator.commands_after += 1
+
+    def operator_state(self) -> dict:
+        operator = self.operator
+        ptz = None if operator.pan is None else {"pan": operator.pan, "tilt": operator.tilt, "zoom": operator.zoom}
+        return {"pending": operator.due is not None, "happened": operator.happened, "ptz": ptz,
+                "commands_after": operator.commands_after}
+
     # -- lifecycle ----------------------------------------------------------------------
 
     def persist(self) -> None:
         if self._persist is not None:
             self._persist(self)
 
-    def knock(self, degrees: float) -> None:
-        self.physics.knock(degrees)
+    def knock(self, yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0) -> None:
+        self.physics.knock(yaw, pitch, roll)
         self.persist()
 
     def reboot(self) -> None:
@@ -417,8 +482,9 @@ class Unit:
         self.calibrations.clear()
         self.link = Link()
         self.link_changed = -math.inf
-        self.physics.mount = self.factory_mount
+        self.physics.mount, self.physics.mount_pitch, self.physics.mount_roll = self.factory_mount, 0.0, 0.0
         self.motion.reset()
+        self.forget_operator()
         self.persist()
 
     def take_tls_reset(self) -> bool:
@@ -447,7 +513,7 @@ class Unit:
         return {
             "mac": self.q6000.mac,
             "ports": {"q6000": self.q6000.port, "ptz": self.ptz.port},
-            "mount": self.physics.mount,
+            "mount": self.physics.mount_json(),
             "calibrations": {str(k): v.to_json() for k, v in sorted(self.calibrations.items())},
             "link": asdict(self.link),
         }
@@ -456,7 +522,12 @@ class Unit:
         """Restore what the device keeps over a reboot; ignore a file of another device."""
         if data.get("mac") != self.q6000.mac:
             return
-        self.physics.mount = float(data.get("mount", self.physics.mount))
+        mount = data.get("mount", self.physics.mount_json())
+        if not isinstance(mount, dict):  # the old shape: the yaw alone
+            mount = {"yaw": mount}
+        self.physics.mount = float(mount.get("yaw", self.physics.mount))
+        self.physics.mount_pitch = float(mount.get("pitch", 0.0))
+        self.physics.mount_roll = float(mount.get("roll", 0.0))
         self.calibrations = {int(k): Fit.from_json(v) for k, v in data.get("calibrations", {}).items()
                              if 1 <= int(k) <= NBR_OF_HEADS}
         link = data.get("link") or {}
@@ -482,4 +553,5 @@ class Unit:
             "ptz": {"pan": pan, "tilt": tilt, "zoom": self.motion.zoom, "moving": self.motion.moving,
                     "tour_stops": self.tour_stops},
             "mount_offset": self.physics.mount,
+            "mount": self.physics.mount_json(),
         }

@@ -6,7 +6,8 @@ one of the device's `Properties.Image.Resolution`; `compression` is 0..100 (high
 JPEG quality 100 - compression, at least 5). Errors answer 200 text/plain `Error: ...` as `ptz.cgi`
 does (inferred). Rendering runs in a worker thread, so a snapshot never stalls the rest of the fleet.
 With `snapshot_size` set, the picture rendered at the resolution asked for is scaled to that size
-(the same view, another size), as a unit that answers at a size of its own.
+(the same view, another size), as a unit that answers at a size of its own. The moment a picture shows
+is taken when the request arrives (minus `frame_latency`: `site.scene_time`, `site.ptz_frame`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .device import Endpoint, snapshot_size
 from .optics import NBR_OF_HEADS
 from .params import RESOLUTIONS
 from .ptzcgi import error
+from .site import ptz_frame, scene_time
 from .views import RENDERERS
 
 ARGUMENTS = {"camera", "resolution", "compression"}
@@ -62,9 +64,9 @@ async def on_image(endpoint: Endpoint, args: dict[str, str]) -> web.Response:
     loop = asyncio.get_running_loop()
     if endpoint.kind == "q6000":
         data = await loop.run_in_executor(RENDERERS, unit.world.head_snapshot, camera, width, height, quality,
-                                          size)
+                                          size, scene_time(unit.settings))
     else:
-        pan, tilt = unit.motion.position()
-        data = await loop.run_in_executor(RENDERERS, unit.world.ptz_snapshot, pan, tilt, unit.motion.zoom,
-                                          width, height, quality, size)
+        pan, tilt, zoom, frame = ptz_frame(unit.motion, unit.settings)
+        data = await loop.run_in_executor(RENDERERS, unit.world.ptz_snapshot, pan, tilt, zoom,
+                                          width, height, quality, size, frame)
     return web.Response(body=data, content_type="image/jpeg")

@@ -4,11 +4,22 @@ Pure functions on floats, kept apart from HTTP so the geometry can be tested dir
 twin's answers (52, 51, selecttarget's hint, center) all come from one projection.
 All angles are in degrees.
 
-A head's lens has barrel distortion (`lens`): a normalized pixel (x, y) of the image is first turned
-into undistorted pinhole coordinates, r_u = r_d (1 + LENS_K1 r_d^2), r measured in half image widths.
-With the nominal 110 degree pinhole field of view a head covers about 116 degrees across. The
-firmware knows its own lens, as a real one does: the fit, 51/52 and click-to-center all go through
-`project`, which applies the lens, so they work on undistorted directions and correct points save.
+A head's lens (`lens`) turns a normalized pixel (x, y) of the image into a ray, in one of two families
+(the `head_lens` setting). `radial`: barrel distortion of one term, undistorted pinhole coordinates
+r_u = r_d (1 + LENS_K1 r_d^2), r in half image widths; with the nominal 110 degree pinhole field of view a
+head covers about 116 degrees across. `fisheye`: equidistant with two small terms,
+r_d = f theta (1 + FISHEYE_K1 theta^2 + FISHEYE_K2 theta^4) (theta the angle off the axis, radians), f such
+that the edge pixel (1, 0) sits at theta = fov / 2: a head covers exactly its field of view across. A lens of
+another family than a one-term radial model is what a calibration tool that assumes one meets on a real
+wide-angle head. The firmware knows its own lens, as a real one does: the fit, 51/52 and click-to-center all
+go through `project` with the unit's lens family, so they work on ray directions and correct points save.
+
+A knock (`Physics.knock`) turns the heads together against the PTZ about the PTZ's axes: yaw about the
+vertical (pan grows), then pitch about the horizontal axis towards pan 90 (positive raises what lies at pan
+0), then roll about the horizontal axis towards pan 0 (positive lowers what lies at pan 90). Any such turn of
+a head is again a head with some (offset, tilt, roll), so the firmware's per-head fit still describes it
+exactly; the 52 rule (`match_error`) allows for a mount that leans by up to `MOUNT_LEAN` until two points
+pin the head's pose.
 """
 
 from __future__ import annotations
@@ -26,6 +37,13 @@ MATCH_LIMIT = 10.0
 FIT_LIMIT = 0.5
 MIN_POINTS = 3
 LENS_K1 = 0.12
+FISHEYE_K1 = 0.03
+FISHEYE_K2 = -0.005
+MAX_KNOCK_LEAN = 10.0
+# The largest angle the vertical can turn by with pitch and roll each within MAX_KNOCK_LEAN.
+MOUNT_LEAN = math.degrees(math.acos(math.cos(math.radians(MAX_KNOCK_LEAN)) ** 2))
+# What a lean can add to the distance between two points' nominal directions (it tips both).
+LEAN_ALLOWANCE = 2.0 * MOUNT_LEAN
 
 
 def wrap180(angle: float) -> float:
@@ -40,22 +58,44 @@ def nominal_azimuth(camera: int) -> float:
     return 90.0 * (camera - 1)
 
 
-def lens(x: float, y: float) -> tuple[float, float]:
-    """Undistorted pinhole coordinates (in half image widths) of normalized pixel (x, y) of a head."""
+def fisheye_focal(fov: float) -> float:
+    """The fisheye's f (half image widths per radian): the edge pixel (1, 0) at theta = fov / 2."""
+    edge = math.radians(fov) / 2.0
+    return 1.0 / (edge * (1.0 + FISHEYE_K1 * edge ** 2 + FISHEYE_K2 * edge ** 4))
+
+
+def fisheye_theta(rd, focal: float):
+    """The angle off the axis (radians) of distorted radius rd: Newton on the lens equation, from rd / f.
+    Plain arithmetic, so `views.head_rays` runs the same steps on arrays."""
+    theta = rd / focal
+    for _step in range(4):
+        t2 = theta * theta
+        theta = theta - (focal * theta * (1.0 + FISHEYE_K1 * t2 + FISHEYE_K2 * t2 * t2) - rd) / (
+            focal * (1.0 + 3.0 * FISHEYE_K1 * t2 + 5.0 * FISHEYE_K2 * t2 * t2))
+    return theta
+
+
+def lens(x: float, y: float, fov: float, family: str = "radial") -> tuple[float, float]:
+    """Camera-plane coordinates (right, up; the axis at distance 1) of the ray of normalized pixel (x, y)."""
     v = y * ASPECT
-    stretch = 1.0 + LENS_K1 * (x * x + v * v)
-    return x * stretch, v * stretch
+    if family == "fisheye":
+        rd = math.hypot(x, v)
+        focal = fisheye_focal(fov)
+        scale = math.tan(fisheye_theta(rd, focal)) / rd if rd > 0.0 else 1.0 / focal
+        return x * scale, v * scale
+    scale = (1.0 + LENS_K1 * (x * x + v * v)) * math.tan(math.radians(fov) / 2.0)
+    return x * scale, v * scale
 
 
-def project(offset: float, tilt: float, roll: float, fov: float, x: float, y: float) -> tuple[float, float]:
+def project(offset: float, tilt: float, roll: float, fov: float, x: float, y: float,
+            family: str = "radial") -> tuple[float, float]:
     """Pan/tilt of normalized pixel (x right, y up) of a head whose centre looks at pan `offset`.
 
-    The pixel goes through the lens, then a pinhole ray, rolled about the forward axis, tilted down,
-    is expressed as pan/tilt of the shared vertical axis.
+    The pixel goes through the lens (of that family), then the ray, rolled about the forward axis, tilted
+    down, is expressed as pan/tilt of the shared vertical axis.
     """
-    half = math.tan(math.radians(fov) / 2.0)
-    ux, uy = lens(x, y)
-    r, u, f = ux * half, uy * half, 1.0
+    r, u = lens(x, y, fov, family)
+    f = 1.0
     rr, tt = math.radians(roll), math.radians(tilt)
     r1 = r * math.cos(rr) - u * math.sin(rr)
     u1 = r * math.sin(rr) + u * math.cos(rr)
@@ -65,6 +105,16 @@ def project(offset: float, tilt: float, roll: float, fov: float, x: float, y: fl
     f2 = u1 * math.sin(tt) + f1 * math.cos(tt)
     pan = wrap180(offset + math.degrees(math.atan2(r2, f2)))
     return pan, math.degrees(math.atan2(u2, math.hypot(r2, f2)))
+
+
+def lean(pan: float, tilt: float, pitch: float, roll: float) -> tuple[float, float]:
+    """A direction after the mount's pitch, then roll, about the PTZ's horizontal axes (see the docstring)."""
+    p, t = math.radians(pan), math.radians(tilt)
+    x, y, z = math.sin(p) * math.cos(t), math.cos(p) * math.cos(t), math.sin(t)
+    a, b = math.radians(pitch), math.radians(roll)
+    y, z = y * math.cos(a) - z * math.sin(a), y * math.sin(a) + z * math.cos(a)
+    x, z = x * math.cos(b) + z * math.sin(b), z * math.cos(b) - x * math.sin(b)
+    return math.degrees(math.atan2(x, y)), math.degrees(math.atan2(z, math.hypot(x, y)))
 
 
 def angular_distance(pan1: float, tilt1: float, pan2: float, tilt2: float) -> float:
@@ -111,8 +161,8 @@ class Fit:
     fov: float
     residual: float = 0.0
 
-    def direction(self, x: float, y: float) -> tuple[float, float]:
-        return project(self.offset, self.tilt, self.roll, self.fov, x, y)
+    def direction(self, x: float, y: float, family: str = "radial") -> tuple[float, float]:
+        return project(self.offset, self.tilt, self.roll, self.fov, x, y, family)
 
     def to_json(self) -> dict:
         return {"offset": self.offset, "tilt": self.tilt, "roll": self.roll, "fov": self.fov,
@@ -126,10 +176,13 @@ class Fit:
 
 @dataclass
 class Physics:
-    """True heads and mount offset of one unit; the mount offset changes when the unit is knocked."""
+    """True heads and mount of one unit: `mount` is its yaw offset (the factory's plus knocks), `mount_pitch`
+    and `mount_roll` its lean from knocks (0 at the factory)."""
 
     heads: tuple[Head, ...]
     mount: float
+    mount_pitch: float = 0.0
+    mount_roll: float = 0.0
 
     @classmethod
     def generate(cls, seed: str | int, index: int) -> Physics:
@@ -143,42 +196,57 @@ class Physics:
         )
         return cls(heads=heads, mount=rng.uniform(-60.0, 60.0))
 
-    def truth(self, camera: int, x: float, y: float) -> tuple[float, float]:
-        """Direction (PTZ frame) of the ray of a head's pixel: where the PTZ would look if it sat in
-        the heads' optical centre (no parallax; `views.World.truth` adds it)."""
+    def truth(self, camera: int, x: float, y: float, family: str = "radial") -> tuple[float, float]:
+        """Direction (PTZ frame) of the ray of a head's pixel through a lens of that family: where the PTZ
+        would look if it sat in the heads' optical centre (no parallax; `views.World.truths` adds it)."""
         head = self.heads[camera - 1]
-        return project(head.azimuth + self.mount, head.tilt, head.roll, head.fov, x, y)
+        pan, tilt = project(head.azimuth + self.mount, head.tilt, head.roll, head.fov, x, y, family)
+        return lean(pan, tilt, self.mount_pitch, self.mount_roll)
 
-    def knock(self, degrees: float) -> None:
-        self.mount = wrap180(self.mount + degrees)
+    def knock(self, yaw: float = 0.0, pitch: float = 0.0, roll: float = 0.0) -> None:
+        """Add a knock to the mount, each component to its own (the turn is built from the sums)."""
+        self.mount = wrap180(self.mount + yaw)
+        self.mount_pitch += pitch
+        self.mount_roll += roll
+
+    def mount_json(self) -> dict:
+        return {"yaw": self.mount, "pitch": self.mount_pitch, "roll": self.mount_roll}
 
 
-def nominal(camera: int, x: float, y: float, mount: float = 0.0) -> tuple[float, float]:
+def nominal(camera: int, x: float, y: float, mount: float = 0.0, family: str = "radial") -> tuple[float, float]:
     """Where the device's factory knowledge (no calibration) puts pixel (x, y) of a head."""
-    return project(nominal_azimuth(camera) + mount, NOMINAL_TILT, NOMINAL_ROLL, NOMINAL_FOV, x, y)
+    return project(nominal_azimuth(camera) + mount, NOMINAL_TILT, NOMINAL_ROLL, NOMINAL_FOV, x, y, family)
 
 
-def estimate_mount(camera: int, points: list[Point]) -> float:
+def estimate_mount(camera: int, points: list[Point], family: str = "radial") -> float:
     """Mount offset implied by matched points: mean wrapped pan residual against nominal knowledge."""
-    return circular_mean([wrap180(p.pan - nominal(camera, p.x, p.y)[0]) for p in points])
+    return circular_mean([wrap180(p.pan - nominal(camera, p.x, p.y, family=family)[0]) for p in points])
 
 
-def match_error(camera: int, x: float, y: float, pan: float, tilt: float, points: list[Point]) -> float:
+def match_error(camera: int, x: float, y: float, pan: float, tilt: float, points: list[Point],
+                family: str = "radial") -> float:
     """How far (degrees) a proposed pair is from where nominal knowledge expects the pixel.
 
-    Before any point the mount offset is unknown, so only tilt can be judged.
+    The mount may have been knocked: turned about the vertical by any angle and leaning by up to
+    `MOUNT_LEAN`. Before any point only tilt can be judged, less that lean. With one point the mount
+    offset is estimated (nominal knowledge, yaw only), less `LEAN_ALLOWANCE`. From two points on the
+    head's pose (offset, tilt, roll, with the nominal field of view) is fitted to them, which any knock
+    leaves exact, so the full limit applies.
     """
     if not points:
-        return abs(tilt - nominal(camera, x, y)[1])
-    expected = nominal(camera, x, y, estimate_mount(camera, points))
-    return angular_distance(pan, tilt, expected[0], expected[1])
+        return max(0.0, abs(tilt - nominal(camera, x, y, family=family)[1]) - MOUNT_LEAN)
+    if len(points) == 1:
+        expected = nominal(camera, x, y, estimate_mount(camera, points, family), family)
+        return max(0.0, angular_distance(pan, tilt, *expected) - LEAN_ALLOWANCE)
+    expected = fit(camera, points, family, free=3).direction(x, y, family)
+    return angular_distance(pan, tilt, *expected)
 
 
-def _residuals(params: list[float], points: list[Point]) -> list[float]:
+def _residuals(params: list[float], points: list[Point], family: str = "radial") -> list[float]:
     offset, tilt, roll, fov = params
     out = []
     for p in points:
-        pan_hat, tilt_hat = project(offset, tilt, roll, fov, p.x, p.y)
+        pan_hat, tilt_hat = project(offset, tilt, roll, fov, p.x, p.y, family)
         out.append(wrap180(pan_hat - p.pan) * math.cos(math.radians(p.tilt)))
         out.append(tilt_hat - p.tilt)
     return out
@@ -211,36 +279,40 @@ def _plausible(params: list[float]) -> bool:
     return 1.0 < params[3] < 179.0 and -89.0 < params[1] < 89.0
 
 
-def fit(camera: int, points: list[Point], iterations: int = 200) -> Fit:
-    """Levenberg-Marquardt fit of (pan offset, tilt, roll, fov) to the points' angular residuals.
+def fit(camera: int, points: list[Point], family: str = "radial", free: int = 4, iterations: int = 200) -> Fit:
+    """Levenberg-Marquardt fit of (pan offset, tilt, roll, fov) to the points' angular residuals, through
+    a lens of that family; only the first `free` of them move (the others stay nominal).
 
-    Pan residuals are wrapped and scaled by cos(tilt), so every residual is an angle on the sphere.
+    Pan residuals are wrapped and scaled by cos(tilt), so every residual is an angle on the sphere. It
+    starts from nominal knowledge turned by the mount offset and lowered by the tilt the points imply (a
+    knocked head may lean well away from the nominal tilt).
     """
     if not points:
         raise ValueError("no points")
-    params = [nominal_azimuth(camera) + estimate_mount(camera, points), NOMINAL_TILT, NOMINAL_ROLL,
-              NOMINAL_FOV]
-    res = _residuals(params, points)
+    lower = sum(nominal(camera, p.x, p.y, family=family)[1] - p.tilt for p in points) / len(points)
+    params = [nominal_azimuth(camera) + estimate_mount(camera, points, family), NOMINAL_TILT + lower,
+              NOMINAL_ROLL, NOMINAL_FOV]
+    res = _residuals(params, points, family)
     cost = _cost(res)
     damping = 1e-3
     for _iteration in range(iterations):
         step = 1e-6
         columns = []
-        for k in range(4):
+        for k in range(free):
             shifted = params[:]
             shifted[k] += step
-            columns.append([(b - a) / step for a, b in zip(res, _residuals(shifted, points))])
-        jtj = [[sum(ci * cj for ci, cj in zip(columns[i], columns[j])) for j in range(4)] for i in range(4)]
-        jtr = [sum(c * r for c, r in zip(columns[i], res)) for i in range(4)]
+            columns.append([(b - a) / step for a, b in zip(res, _residuals(shifted, points, family))])
+        jtj = [[sum(ci * cj for ci, cj in zip(columns[i], columns[j])) for j in range(free)] for i in range(free)]
+        jtr = [sum(c * r for c, r in zip(columns[i], res)) for i in range(free)]
         improved = converged = False
         while damping < 1e12:
-            damped = [[jtj[i][j] + (damping * max(jtj[i][i], 1e-9) if i == j else 0.0) for j in range(4)]
-                      for i in range(4)]
+            damped = [[jtj[i][j] + (damping * max(jtj[i][i], 1e-9) if i == j else 0.0) for j in range(free)]
+                      for i in range(free)]
             delta = _solve(damped, [-g for g in jtr])
             if delta is not None:
-                candidate = [p + d for p, d in zip(params, delta)]
+                candidate = [p + d for p, d in zip(params, delta)] + params[free:]
                 if _plausible(candidate):
-                    cand_res = _residuals(candidate, points)
+                    cand_res = _residuals(candidate, points, family)
                     cand_cost = _cost(cand_res)
                     if cand_cost < cost:
                         converged = max(abs(d) for d in delta) < 1e-9 or cost - cand_cost < 1e-16
@@ -255,8 +327,8 @@ def fit(camera: int, points: list[Point], iterations: int = 200) -> Fit:
     return Fit(offset=wrap180(params[0]), tilt=params[1], roll=params[2], fov=params[3], residual=worst)
 
 
-def predict(camera: int, x: float, y: float, points: list[Point]) -> tuple[float, float]:
+def predict(camera: int, x: float, y: float, points: list[Point], family: str = "radial") -> tuple[float, float]:
     """selecttarget's hint: a fit once there are enough points, nominal knowledge plus mount before."""
     if len(points) >= MIN_POINTS:
-        return fit(camera, points).direction(x, y)
-    return nominal(camera, x, y, estimate_mount(camera, points))
+        return fit(camera, points, family).direction(x, y, family)
+    return nominal(camera, x, y, estimate_mount(camera, points, family), family)

@@ -225,8 +225,11 @@ class Twin:
             payload["seconds"] = seconds
         return self.control(host, "POST", "/fault", payload)
 
-    def knock(self, host: str, degrees: float) -> dict:
-        return self.control(host, "POST", "/knock", {"degrees": degrees})
+    def knock(self, host: str, degrees: float | None = None, *, yaw: float | None = None,
+              pitch: float | None = None, roll: float | None = None) -> dict:
+        """Knock the Q6000-E against the PTZ (degrees: another name for yaw); only the axes given are sent."""
+        fields = {"degrees": degrees, "yaw": yaw, "pitch": pitch, "roll": roll}
+        return self.control(host, "POST", "/knock", {k: v for k, v in fields.items() if v is not None})
 
     def settings(self, host: str | None = None, **values) -> dict:
         """Change settings of one unit (returns them) or of every unit (returns host -> settings)."""
@@ -236,6 +239,15 @@ class Twin:
 
     def state(self, host: str) -> dict:
         return self.control(host, "GET", "/state")
+
+    def operator(self, host: str, after: float, pan: float, tilt: float, zoom: int) -> dict:
+        """A person sends that unit's PTZ to (pan, tilt, zoom) `after` seconds from now and leaves it there
+        (replaces a pending one); answers as operator_state."""
+        return self.control(host, "POST", "/operator", {"after": after, "pan": pan, "tilt": tilt, "zoom": zoom})
+
+    def operator_state(self, host: str) -> dict:
+        """{"pending", "happened", "ptz" (the person's pan/tilt/zoom, or None), "commands_after"}."""
+        return self.control(host, "GET", "/operator")
 
     def truth(self, host: str, camera: int, x: float, y: float) -> tuple[float, float]:
         """The PTZ pan/tilt that centres what normalized pixel (x, y) of a head sees (parallax included)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -82,6 +83,8 @@ class Motion:
         self._target = (0.0, 0.0)
         self._t0 = clock()
         self._duration = 0.0
+        self._moves: deque = deque([(-math.inf, self._start, self._target, self._t0, 0.0)], maxlen=64)
+        self._zooms: deque = deque(maxlen=64)
         self.zoom = self._start_zoom()
 
     def position(self) -> tuple[float, float]:
@@ -112,18 +115,56 @@ class Motion:
         speed = self._speed()
         self._start, self._target, self._t0 = here, target, self._clock() + self._delay()
         self._duration = distance / speed if speed > 0 else 0.0
+        self._remember()
 
     def stop(self) -> None:
         here = self.position()
         self._start = self._target = here
         self._duration = 0.0
+        self._remember()
 
     def reset(self) -> None:
         """At home at once, as after a power cycle (zoom at the start zoom)."""
         self._start = self._target = (0.0, 0.0)
         self._duration = 0.0
+        self._remember()
         self.zoom = self._start_zoom()
 
     def home(self) -> None:
         self.move_to(0.0, 0.0)
         self.zoom = self.limits.min_zoom
+
+    # -- the past (frame latency: a snapshot shows the PTZ where it was) ---------------------------
+
+    def _remember(self) -> None:
+        self._moves.append((self._clock(), self._start, self._target, self._t0, self._duration))
+
+    @property
+    def zoom(self) -> int:
+        return self._zoom
+
+    @zoom.setter
+    def zoom(self, value: int) -> None:
+        if not self._zooms or self._zooms[-1][1] != value:
+            self._zooms.append((self._clock() if self._zooms else -math.inf, value))
+        self._zoom = value
+
+    def position_at(self, when: float) -> tuple[float, float]:
+        """Where the PTZ was at clock time `when` (the last 64 commands are remembered)."""
+        moves = [m for m in self._moves if m[0] <= when] or [self._moves[0]]
+        _t, start, target, t0, duration = moves[-1]
+        elapsed = when - t0
+        if elapsed < 0.0:
+            return start
+        if duration <= 0.0 or elapsed >= duration:
+            return target
+        frac = elapsed / duration
+        return wrap180(start[0] + wrap180(target[0] - start[0]) * frac), start[1] + (target[1] - start[1]) * frac
+
+    def zoom_at(self, when: float) -> int:
+        """The zoom at clock time `when`."""
+        return ([z for t, z in self._zooms if t <= when] or [self._zooms[0][1]])[-1]
+
+    def zoom_changed_at(self, when: float) -> float:
+        """Clock time of the last zoom change at or before `when` (-inf: none remembered)."""
+        return ([t for t, _z in self._zooms if t <= when] or [-math.inf])[-1]

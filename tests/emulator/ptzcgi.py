@@ -9,18 +9,23 @@ approximately, as VAPIX says: the offset from the centre is taken linear in angl
 of view at the edge, not atan) and the pan step is divided by cos(tilt). That is exact at the centre,
 on the axes' edges and for small offsets, and up to about 1.2 degrees off midway at the wide end, so a
 client that must land on a pixel iterates.
+
+Site settings (README, "The site"): `click_zoom` zooms the PTZ in beyond what a click through the Q6000-E
+asks, `integer_center` takes whole pixels of a real stream size only, `position_jitter` wobbles the position
+reported at rest, `areazoom_error` makes an areazoom's zoom approximate.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import re
 
 from aiohttp import web
 
 from .device import Unit
 from .optics import NBR_OF_HEADS, wrap180
-from .params import RESOLUTION
+from .params import RESOLUTION, RESOLUTIONS
 from .xmlapi import number
 
 PTZ_ARGUMENTS = {"camera", "pan", "tilt", "rpan", "rtilt", "zoom", "rzoom", "move", "query", "center", "areazoom",
@@ -29,7 +34,11 @@ OVERVIEW_ARGUMENTS = {"camera", "center", "areazoom", "imagewidth", "imageheight
 CLICK_ARGUMENTS = {"center", "areazoom"}
 SIZE_ARGUMENTS = {"imagewidth", "imageheight"}
 NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+INTEGER = re.compile(r"^[+-]?[0-9]+$")
 DEFAULT_WIDTH, DEFAULT_HEIGHT = (int(v) for v in RESOLUTION.split("x"))
+# The largest picture either device streams (heads and PTZ list the same resolutions): with `integer_center`
+# a click's imagewidth/imageheight may not exceed it.
+LARGEST = (max(int(r.split("x")[0]) for r in RESOLUTIONS), max(int(r.split("x")[1]) for r in RESOLUTIONS))
 
 
 class PtzError(Exception):
@@ -84,6 +93,10 @@ def _on_ptz(unit: Unit, args: dict[str, str]) -> web.Response:
             raise PtzError("query cannot be combined with other commands")
         if args["query"] == "position":
             pan, tilt = motion.position()
+            jitter = unit.settings.position_jitter
+            if jitter > 0 and not motion.moving:
+                pan = wrap180(pan + random.uniform(-jitter, jitter))
+                tilt = limits.clamp_tilt(tilt + random.uniform(-jitter, jitter))
             digits = unit.settings.position_decimals
             return web.Response(text=(
                 f"pan={number(pan, digits)}\ntilt={number(tilt, digits)}\nzoom={motion.zoom}\n"
@@ -101,6 +114,7 @@ def _on_ptz(unit: Unit, args: dict[str, str]) -> web.Response:
             raise PtzError("move cannot be combined with other commands")
         if args["move"] == "home":
             motion.home()
+            unit.ptz_commanded()
         elif args["move"] == "stop":
             motion.stop()
         else:
@@ -127,20 +141,29 @@ def _on_ptz(unit: Unit, args: dict[str, str]) -> web.Response:
         motion.zoom = limits.clamp_zoom(motion.zoom + values["rzoom"])
     if commands & {"pan", "rpan", "tilt", "rtilt"}:
         motion.move_to(pan, tilt)
+    unit.ptz_commanded()
     return moved()
 
 
-def _click(args: dict[str, str]) -> tuple[float, float, float | None, int, int]:
-    """(normalized x, y, areazoom's zoom or None, width, height) of a center= or areazoom= request."""
+def _click(args: dict[str, str], integers: bool = False) -> tuple[float, float, float | None, int, int]:
+    """(normalized x, y, areazoom's zoom or None, width, height) of a center= or areazoom= request. With
+    `integers` (setting `integer_center`) the coordinates and the zoom must be integers and the image size no
+    larger than the largest resolution streamed."""
     if ("center" in args) == ("areazoom" in args):
         raise PtzError("give exactly one of center and areazoom")
     size = []
-    for name, default in (("imagewidth", DEFAULT_WIDTH), ("imageheight", DEFAULT_HEIGHT)):
+    for name, default, largest in (("imagewidth", DEFAULT_WIDTH, LARGEST[0]),
+                                   ("imageheight", DEFAULT_HEIGHT, LARGEST[1])):
         text = args.get(name, str(default))
         if not re.fullmatch(r"[0-9]{1,5}", text) or int(text) < 1:
             raise PtzError(f"{name}: invalid value: {text}")
+        if integers and int(text) > largest:
+            raise PtzError(f"{name}: invalid value: {text} (at most {largest})")
         size.append(int(text))
     width, height = size
+    name = "center" if "center" in args else "areazoom"
+    if integers and not all(INTEGER.match(part.strip()) for part in args[name].split(",")):
+        raise PtzError(f"{name}: invalid value: {args[name]} (integers expected)")
     if "center" in args:
         px, py = _numbers("center", args["center"], 2)
         zoom = None
@@ -148,10 +171,27 @@ def _click(args: dict[str, str]) -> tuple[float, float, float | None, int, int]:
         px, py, zoom = _numbers("areazoom", args["areazoom"], 3)
         if zoom < 1:
             raise PtzError(f"areazoom: zoom must be >= 1: {args['areazoom']}")
-    name = "center" if "center" in args else "areazoom"
     if not (0 <= px <= width and 0 <= py <= height):
         raise PtzError(f"{name}: coordinates outside the {width}x{height} image: {args[name]}")
     return 2.0 * px / width - 1.0, 1.0 - 2.0 * py / height, zoom, width, height
+
+
+def _click_zoom(unit: Unit, device: str, area: float | None, text: str, factor: float = 1.0) -> int | None:
+    """The zoom step a click lands at, None to keep the zoom: the magnification times `factor` (the
+    Q6000-E's `click_zoom`) and, for an areazoom, times Z/100 and times a factor uniform in 1 +- `areazoom_error`
+    (seeded per unit and per command: the unit's MAC, its count of areazooms, the device and the argument)."""
+    if area is None and factor == 1.0:
+        return None
+    limits = unit.motion.limits
+    magnification = limits.magnification(unit.motion.zoom) * factor
+    if area is not None:
+        unit.areazooms += 1
+        magnification *= area / 100.0
+        error = unit.settings.areazoom_error
+        if error > 0:
+            rng = random.Random(f"areazoom:{unit.q6000.mac}:{unit.areazooms}:{device}:{text}")
+            magnification *= 1.0 + rng.uniform(-error, error)
+    return limits.zoom_for(magnification)
 
 
 def _on_ptz_click(unit: Unit, args: dict[str, str]) -> web.Response:
@@ -159,15 +199,17 @@ def _on_ptz_click(unit: Unit, args: dict[str, str]) -> web.Response:
     others = sorted(set(args) - CLICK_ARGUMENTS - SIZE_ARGUMENTS - {"camera"})
     if others:
         raise PtzError(f"{others[0]} cannot be combined with center or areazoom")
-    x, y, zoom, width, height = _click(args)
+    x, y, zoom, width, height = _click(args, unit.settings.integer_center)
     motion, limits = unit.motion, unit.motion.limits
     pan, tilt = motion.position()
     half_h = limits.field_angle(motion.zoom) / 2.0
     half_v = math.degrees(math.atan(math.tan(math.radians(half_h)) * height / width))
     dpan = x * half_h / max(0.1, math.cos(math.radians(tilt)))
     motion.move_to(wrap180(pan + dpan), tilt + y * half_v)
-    if zoom is not None:
-        motion.zoom = limits.zoom_for(limits.magnification(motion.zoom) * zoom / 100.0)
+    new_zoom = _click_zoom(unit, "ptz", zoom, args.get("areazoom", ""))
+    if new_zoom is not None:
+        motion.zoom = new_zoom
+    unit.ptz_commanded()
     return moved()
 
 
@@ -184,15 +226,16 @@ def _on_overview(unit: Unit, args: dict[str, str]) -> web.Response:
     if not re.fullmatch(r"[0-9]{1,3}", camera_text) or not 1 <= int(camera_text) <= NBR_OF_HEADS:
         raise PtzError(f"camera: invalid value: {camera_text}")
     camera = int(camera_text)
-    x, y, zoom, _width, _height = _click(args)
+    x, y, zoom, _width, _height = _click(args, unit.settings.integer_center)
     calibration = unit.calibrations.get(camera)
     if calibration is None:
         raise PtzError(f"camera {camera} is not calibrated")
     if unit.link_status()["base"] != 0:
         raise PtzError("no connection to the remote camera")
-    pan, tilt = calibration.direction(x, y)
+    pan, tilt = calibration.direction(x, y, unit.settings.head_lens)
     unit.motion.move_to(pan, tilt)
-    if zoom is not None:
-        limits = unit.motion.limits
-        unit.motion.zoom = limits.zoom_for(limits.magnification(unit.motion.zoom) * zoom / 100.0)
+    new_zoom = _click_zoom(unit, f"q6000:{camera}", zoom, args.get("areazoom", ""), unit.settings.click_zoom)
+    if new_zoom is not None:
+        unit.motion.zoom = new_zoom
+    unit.ptz_commanded()
     return moved()

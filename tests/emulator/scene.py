@@ -46,6 +46,7 @@ the number of rays (about 0.6 kB per ray at peak).
 
 Night (`night=True`): the look of an IR-illuminated image: grey, low contrast, the illuminator's fall
 off with distance, fine detail lost (the footprint is taken four times larger), a dark flat sky.
+Other looks (`look="dusk"` or `"ir"`, the site's: see `site.py`) shade the same albedo otherwise.
 """
 
 from __future__ import annotations
@@ -137,6 +138,12 @@ def stripe(s, half, width):
 def resolved(size, width):
     """1 where a feature of `size` spans 4 filter widths or more, 0 at 2 or fewer (fades hashed detail)."""
     return np.clip(size / (2.0 * np.maximum(width, 1e-9)) - 1.0, 0.0, 1.0)
+
+
+def _site():
+    """The site's looks (imported late: `site` builds on this module)."""
+    from . import site
+    return site
 
 
 def _hash01(i, j, salt):
@@ -393,24 +400,27 @@ class Scene:
             return np.where(ok, ts, np.inf), np.zeros(len(d), dtype=np.int8)
 
     # ----------------------------------------------------------------------------------------- shading
-    def radiance(self, origin, dirs, footprint, night: bool = False) -> np.ndarray:
-        """Linear RGB (N, 3) float32 in 0..1 seen along each unit ray; footprint: pixel angle (rad)."""
+    def radiance(self, origin, dirs, footprint, night: bool = False, look: str = "") -> np.ndarray:
+        """Linear RGB (N, 3) float32 in 0..1 seen along each unit ray; footprint: pixel angle (rad).
+        `look`: "dusk" or "ir" (`site.surface_look`, `site.sky_look`; lit lamps above 1), unless `night`."""
+        look = "" if night else look
         o = np.asarray(origin, dtype=float)
         d = np.asarray(dirs, dtype=float)
         n = len(d)
-        fp = np.broadcast_to(np.asarray(footprint, dtype=float), (n,)) * (4.0 if night else 1.0)
+        blur = 4.0 if night else 2.0 if look == "ir" else 1.0
+        fp = np.broadcast_to(np.asarray(footprint, dtype=float), (n,)) * blur
         out = np.empty((n, 3), dtype=np.float32)
         if n == 0:
             return out
         t, pid, face = self._trace(o, d)
         sky = pid == HIT_SKY
         if sky.any():
-            out[sky] = self._sky(d[sky], fp[sky], night)
+            out[sky] = self._sky(d[sky], fp[sky], night) if not look else _site().sky_look(look, d[sky])
         surf = np.nonzero(~sky)[0]
         if surf.size == n:
-            out[:] = self._surface(o, d, t, pid, face, fp, night)
+            out[:] = self._surface(o, d, t, pid, face, fp, night, look)
         elif surf.size:
-            out[surf] = self._surface(o, d[surf], t[surf], pid[surf], face[surf], fp[surf], night)
+            out[surf] = self._surface(o, d[surf], t[surf], pid[surf], face[surf], fp[surf], night, look)
         return out
 
     def _sky(self, d, fp, night):
@@ -494,7 +504,7 @@ class Scene:
                 acc[act] += w[act] * self._sample(u[act], v[act], lam, k, scratch)
         return acc
 
-    def _surface(self, o, d, t, pid, face, fp, night):
+    def _surface(self, o, d, t, pid, face, fp, night, look=""):
         m = len(t)
         f32 = np.float32
         t32 = t.astype(f32)
@@ -575,6 +585,8 @@ class Scene:
             albedo[ground] = self._ground(px0[ground], py0[ground], fw[ground], albedo[ground])
         if local is not None:
             self._patterns(albedo, mat, fw, local)
+        if look:
+            return _site().surface_look(look, albedo, mat, t, cos_inc, (nx, ny, nz), self.sun)
         if night:
             luma = albedo @ np.array([0.3, 0.55, 0.15], dtype=f32)
             luma = f32(0.35) + f32(0.3) * (luma - f32(0.35))

@@ -260,6 +260,7 @@ class Fleet:
                 if response is not None:
                     return response
         unit.guard_tour()
+        unit.operator_tick()
         response = route.answer(endpoint, args, problem)
         if inspect.isawaitable(response):
             response = await response

@@ -5,9 +5,9 @@ and the renderer (`render`).
 
 Frames: the PTZ's pan/tilt frame is the world's (pan 0 looks north, +y; pan grows clockwise; tilt up).
 A head pixel's ray points along `Physics.truth` (its azimuth plus the mount offset, its tilt, roll,
-field of view and lens), from the heads' optical centre `HEAD_CENTRE`. The PTZ looks from
-`PTZ_CENTRE`, `PTZ_DROP` lower. A knock turns the heads against the world and the PTZ: head pictures
-change, the PTZ's picture at a given pan/tilt does not.
+field of view and lens of the `head_lens` family, then the mount's lean), from the heads' optical centre
+`HEAD_CENTRE`. The PTZ looks from `PTZ_CENTRE`, `PTZ_DROP` lower. A knock turns the heads against the
+world and the PTZ: head pictures change, the PTZ's picture at a given pan/tilt does not.
 
 Photometry differs between the two cameras as it does between two real sensors: gain, gamma, white
 balance (per head a little), sensor noise (`noise`, the linear standard deviation at full scale; the
@@ -29,10 +29,12 @@ from concurrent.futures import ThreadPoolExecutor
 import cv2
 import numpy as np
 
-from .optics import ASPECT, LENS_K1, Physics
+from .optics import ASPECT, LENS_K1, Physics, fisheye_focal, fisheye_theta
 from .ptz import LIMITS
-from .render import burn_overlay, expose, jpeg, pinhole_rays
+from .render import burn_overlay, camera_basis, expose, jpeg, pinhole_rays
 from .scene import HIT_SKY, Scene, direction, pan_tilt
+from . import site as site_
+from .site import Frame, Projector, Site
 
 MOUNT_HEIGHT = 8.0
 PTZ_DROP = 0.25
@@ -53,26 +55,34 @@ def _seed_number(seed: str | int) -> int:
     return int.from_bytes(hashlib.sha256(f"scene:{seed}".encode()).digest()[:4], "big")
 
 
-def head_rays(physics: Physics, camera: int, width: int, height: int):
-    """(dirs (H*W, 3), footprint (H*W,) radians) of a head's pixel centres, through its lens.
+def head_rays(physics: Physics, camera: int, width: int, height: int, family: str = "radial"):
+    """(dirs (H*W, 3), footprint (H*W,) radians) of a head's pixel centres, through its lens (of that
+    family) and the knocked mount.
 
-    The same arithmetic as `optics.project`, on arrays (a test holds the two together).
+    The same arithmetic as `optics.Physics.truth`, on arrays (a test holds the two together).
     """
     head = physics.heads[camera - 1]
-    half = math.tan(math.radians(head.fov) / 2.0)
     x = 2.0 * (np.arange(width) + 0.5) / width - 1.0
     y = 1.0 - 2.0 * (np.arange(height) + 0.5) / height
     xx, yy = np.meshgrid(x, y)
     vv = yy * ASPECT
-    stretch = 1.0 + LENS_K1 * (xx * xx + vv * vv)
-    r, u = xx * stretch * half, vv * stretch * half
+    if family == "fisheye":
+        rd = np.hypot(xx, vv)
+        scale = np.tan(fisheye_theta(rd, fisheye_focal(head.fov))) / np.maximum(rd, 1e-12)
+    else:
+        scale = (1.0 + LENS_K1 * (xx * xx + vv * vv)) * math.tan(math.radians(head.fov) / 2.0)
+    r, u = xx * scale, vv * scale
     rr, tt = math.radians(head.roll), math.radians(head.tilt)
     r1 = r * math.cos(rr) - u * math.sin(rr)
     u1 = r * math.sin(rr) + u * math.cos(rr)
     u2 = u1 * math.cos(tt) - math.sin(tt)
     f2 = u1 * math.sin(tt) + math.cos(tt)
     o = math.radians(head.azimuth + physics.mount)
-    dirs = np.stack([r1 * math.cos(o) + f2 * math.sin(o), -r1 * math.sin(o) + f2 * math.cos(o), u2], axis=-1)
+    east, north = r1 * math.cos(o) + f2 * math.sin(o), -r1 * math.sin(o) + f2 * math.cos(o)
+    a, b = math.radians(physics.mount_pitch), math.radians(physics.mount_roll)
+    north, up = north * math.cos(a) - u2 * math.sin(a), north * math.sin(a) + u2 * math.cos(a)
+    east, up = east * math.cos(b) + up * math.sin(b), up * math.cos(b) - east * math.sin(b)
+    dirs = np.stack([east, north, up], axis=-1)
     dirs /= np.linalg.norm(dirs, axis=-1, keepdims=True)
     across = np.linalg.norm(np.diff(dirs, axis=1), axis=-1)
     down = np.linalg.norm(np.diff(dirs, axis=0), axis=-1)
@@ -125,6 +135,7 @@ class World:
         self.head_gain = tuple(float(g) for g in rng.uniform(0.9, 1.1, 4))
         self.head_white_balance = tuple(tuple(float(c) for c in rng.uniform(0.95, 1.05, 3)) for _head in range(4))
         self._frames = 0
+        self.site = Site(self.seed, index, settings)
 
     @property
     def scene(self) -> Scene:
@@ -141,7 +152,8 @@ class World:
         point the pixel sees (parallax included); `depth`, that point's distance from the heads (None
         for the sky); `ray_pan`, `ray_tilt`, the direction of the pixel's ray (what the PTZ would need
         if it sat in the heads' centre: the truth of a point infinitely far)."""
-        rays = np.array([direction(*self.physics.truth(camera, x, y)) for x, y in pixels]).reshape(-1, 3)
+        family = self.settings.head_lens
+        rays = np.array([direction(*self.physics.truth(camera, x, y, family)) for x, y in pixels]).reshape(-1, 3)
         distance, what = self.scene.hit(HEAD_CENTRE, rays)
         out = []
         for (x, y), ray, t, kind in zip(pixels, rays, distance, what):
@@ -163,14 +175,17 @@ class World:
     def head_image(self, camera: int, width: int, height: int) -> np.ndarray:
         """RGB uint8 picture of a head (no overlay), from the cache when the unit was not knocked since."""
         night, noise = self._look()
-        key = (self.seed, self.index, camera, self.physics.mount, width, height, self.settings.depth_scale,
-               night, noise)
+        look = site_.head_look(self.settings)
+        noise *= site_.noise_factor(look)
+        key = (self.seed, self.index, camera, self.physics.mount, self.physics.mount_pitch, self.physics.mount_roll,
+               self.settings.head_lens, width, height, self.settings.depth_scale, night, noise, look)
         image = HEAD_CACHE.get(key)
         if image is not None:
             return image
         w, h = max(1, round(width * HEAD_RENDER_SCALE)), max(1, round(height * HEAD_RENDER_SCALE))
-        dirs, footprint = head_rays(self.physics, camera, w, h)
-        radiance = self.scene.radiance(HEAD_CENTRE, dirs, footprint, night=night).reshape(h, w, 3)
+        dirs, footprint = head_rays(self.physics, camera, w, h, self.settings.head_lens)
+        radiance = self.scene.radiance(HEAD_CENTRE, dirs, footprint, night=night, look=look).reshape(h, w, 3)
+        radiance = site_.bloom(radiance, look)
         if (w, h) != (width, height):
             radiance = cv2.resize(radiance, (width, height), interpolation=cv2.INTER_LINEAR)
         rng = np.random.default_rng([self.seed, self.index, camera, int(abs(self.physics.mount) * 1e6)])
@@ -180,40 +195,84 @@ class World:
         HEAD_CACHE.put(key, image)
         return image
 
+    def head_frame(self, camera: int, width: int, height: int, when: float | None = None) -> np.ndarray:
+        """The cached head picture as the site makes it at monotonic time `when` (default now): traffic
+        drawn in through the head's own rays, then turned by the mast's sway (`site`)."""
+        image = self.head_image(camera, width, height)
+        rotation = self.site.sway(when)
+        boxes = self.site.actors(self.scene, when)
+        if rotation is None and len(boxes) == 0:
+            return image
+        family = self.settings.head_lens
+        projector = Projector(lambda w, h: head_rays(self.physics, camera, w, h, family)[0], width, height)
+        if len(boxes):
+            night, look = bool(self.settings.night), site_.head_look(self.settings)
+            gain, white = self.head_gain[camera - 1], (1.0, 1.0, 1.0) if night else self.head_white_balance[camera - 1]
+
+            def colour(albedo, normal, view, distance):
+                rad = site_.actor_radiance(look, night, albedo, normal, view, distance, self.scene.sun)
+                return expose(rad, gain=gain, gamma=HEAD_GAMMA, white_balance=white)
+
+            image = site_.draw_heads_traffic(image, boxes, self.scene, HEAD_CENTRE, projector, colour)
+        if rotation is not None:
+            maps = projector.sway_maps(rotation)
+            image = cv2.remap(image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return image
+
     def head_snapshot(self, camera: int | None, width: int, height: int, quality: int,
-                      size: tuple[int, int] | None = None) -> bytes:
+                      size: tuple[int, int] | None = None, when: float | None = None) -> bytes:
         """JPEG of one head (camera 1..4) or of the quad view (None), with the date/time overlay; rendered
-        at width x height and, when `size` is given, scaled to that size (`snapshot_size`)."""
+        at width x height and, when `size` is given, scaled to that size (`snapshot_size`). `when`: the
+        monotonic time the picture shows (`frame_latency`; default now), also in the overlay."""
+        when = time.monotonic() if when is None else when
         if camera is None:
             hw, hh = width // 2, height // 2
             image = np.zeros((height, width, 3), dtype=np.uint8)
             for n in range(4):
                 row, col = divmod(n, 2)
-                tile = cv2.resize(self.head_image(n + 1, width, height), (hw, hh), interpolation=cv2.INTER_AREA)
+                tile = cv2.resize(self.head_frame(n + 1, width, height, when), (hw, hh),
+                                  interpolation=cv2.INTER_AREA)
                 image[row * hh:(row + 1) * hh, col * hw:(col + 1) * hw] = tile
         else:
-            image = self.head_image(camera, width, height)
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+            image = self.head_frame(camera, width, height, when)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(time.time() - (time.monotonic() - when)))
         return jpeg(burn_overlay(scaled(image, size), stamp, OVERLAY_ORIGIN), quality)
 
-    def ptz_image(self, pan: float, tilt: float, zoom: float, width: int, height: int) -> np.ndarray:
-        """RGB uint8 picture of the PTZ at pan/tilt/zoom, with fresh sensor noise."""
+    def ptz_image(self, pan: float, tilt: float, zoom: float, width: int, height: int,
+                  frame: Frame | None = None) -> np.ndarray:
+        """RGB uint8 picture of the PTZ at pan/tilt/zoom, with fresh sensor noise. `frame`: the time it shows,
+        its motion smear and defocus (`site.ptz_frame`; default: now, sharp). The mast's sway turns its rays;
+        the traffic is traced in."""
         night, noise = self._look()
+        look = site_.ptz_look(self.settings)
+        noise *= site_.noise_factor(look)
+        when = frame.when if frame is not None else time.monotonic()
         hfov = LIMITS.field_angle(zoom)
         w, h = max(1, round(width * PTZ_RENDER_SCALE)), max(1, round(height * PTZ_RENDER_SCALE))
         dirs, footprint = pinhole_rays(pan, tilt, 0.0, hfov, w, h)
-        radiance = self.scene.radiance(PTZ_CENTRE, dirs, footprint, night=night).reshape(h, w, 3)
+        basis = camera_basis(pan, tilt)
+        rotation = self.site.sway(when)
+        if rotation is not None:
+            dirs, basis = dirs @ rotation.T, rotation @ basis
+        radiance = self.scene.radiance(PTZ_CENTRE, dirs, footprint, night=night, look=look)
+        traffic = site_.ptz_traffic(self.site.actors(self.scene, when), self.scene, PTZ_CENTRE, dirs, basis, hfov,
+                                    w, h, look, night)
+        if traffic is not None:
+            radiance[traffic["index"]] = traffic["radiance"]
+        radiance = site_.bloom(radiance.reshape(h, w, 3), look)
+        radiance = site_.smear_and_focus(radiance, frame, tilt, hfov)
         if (w, h) != (width, height):
             radiance = cv2.resize(radiance, (width, height), interpolation=cv2.INTER_LINEAR)
         self._frames += 1
         rng = np.random.default_rng([self.seed, self.index, 0x7072, self._frames])
-        return expose(radiance, gain=1.0 if night else PTZ_GAIN, gamma=PTZ_GAMMA,
-                      white_balance=(1.0, 1.0, 1.0) if night else PTZ_WHITE_BALANCE,
+        grey = night or look == site_.IR
+        return expose(radiance, gain=1.0 if grey else PTZ_GAIN, gamma=PTZ_GAMMA,
+                      white_balance=(1.0, 1.0, 1.0) if grey else PTZ_WHITE_BALANCE,
                       noise_sigma=noise * PTZ_NOISE_FACTOR, rng=rng)
 
     def ptz_snapshot(self, pan: float, tilt: float, zoom: float, width: int, height: int, quality: int,
-                     size: tuple[int, int] | None = None) -> bytes:
-        return jpeg(scaled(self.ptz_image(pan, tilt, zoom, width, height), size), quality)
+                     size: tuple[int, int] | None = None, frame: Frame | None = None) -> bytes:
+        return jpeg(scaled(self.ptz_image(pan, tilt, zoom, width, height, frame), size), quality)
 
 
 def scaled(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:

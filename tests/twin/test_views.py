@@ -127,14 +127,15 @@ def textured_pixels(twin, device, camera, head, near):
 # -- geometry ---------------------------------------------------------------------------------
 
 
-def test_head_rays_are_the_optics_projection():
+@pytest.mark.parametrize("family", ["radial", "fisheye"])
+def test_head_rays_are_the_optics_projection(family):
     physics = Physics.generate("7", 3)
-    physics.knock(12.5)
-    dirs, footprint = head_rays(physics, 2, 64, 36)
+    physics.knock(12.5, pitch=-4.0, roll=7.5)
+    dirs, footprint = head_rays(physics, 2, 64, 36, family)
     grid = dirs.reshape(36, 64, 3)
     for px, py in [(0, 0), (63, 0), (31, 17), (5, 30), (63, 35)]:
         x, y = 2 * (px + 0.5) / 64 - 1, 1 - 2 * (py + 0.5) / 36
-        assert np.allclose(grid[py, px], direction(*physics.truth(2, x, y)), atol=1e-9)
+        assert np.allclose(grid[py, px], direction(*physics.truth(2, x, y, family)), atol=1e-9)
     assert footprint.min() > 0 and footprint.max() < 4 * footprint.min()
 
 
