@@ -132,12 +132,14 @@ def run() -> list[dict]:
 
 
 SITE = (("ptz_night", {"ptz_night": True}), ("dusk", {"dusk": True}), ("sway 1", {"sway": 1.0}),
-        ("traffic", {"traffic": True}), ("frame_latency, moving and refocusing", {"frame_latency": 0.5}))
+        ("traffic", {"traffic": True}), ("frame_latency, moving and refocusing", {"frame_latency": 0.5}),
+        ("all on, moving (traffic, sway, IR, dusk, latency)",
+         {"traffic": True, "sway": 1.0, "ptz_night": True, "dusk": True, "frame_latency": 0.5}))
 
 
 def _site_rows() -> list[dict]:
-    """Each site setting on its own (tests/emulator/site.py): a 1920x1080 PTZ snapshot (wide; must stay
-    under 1 s) and a head snapshot (cached render plus the site's work on it)."""
+    """Each site setting on its own (tests/emulator/site.py), then all at once: a 1920x1080 PTZ snapshot (wide;
+    must stay under 1 s) and a head snapshot (cached render plus the site's work on it)."""
     rows = []
     for name, values in SITE:
         world = World("1", 0, Physics.generate("1", 0), Settings())

@@ -91,7 +91,8 @@ def parse(argv: list[str] | None = None) -> Options:
     site = parser.add_argument_group("the site", "what a real site does to the pictures and the PTZ "
                                      "(tests/emulator/README.md, The site)")
     site.add_argument("--ptz-night", action="store_true",
-                      help="the PTZ alone is in IR (grey, vegetation bright, sky dark); the heads stay in colour")
+                      help="the PTZ alone is in IR (grey, vegetation bright, sky dark, lamps lit and bloomed, "
+                           "twice the noise); the heads stay in colour")
     site.add_argument("--dusk", action="store_true",
                       help="both cameras see a dark, noisy, low-contrast scene with lights on")
     site.add_argument("--clock", type=float, default=12.0, metavar="HOURS",
@@ -111,7 +112,8 @@ def parse(argv: list[str] | None = None) -> Options:
     site.add_argument("--areazoom-error", type=float, default=0.0, metavar="FRACTION",
                       help="the zoom an areazoom lands at is off by up to this fraction (0..0.3)")
     site.add_argument("--frame-latency", type=float, default=0.0, metavar="S",
-                      help="a snapshot shows the scene as it was S seconds ago; blur after a zoom change")
+                      help="a snapshot shows the scene as it was S seconds ago; only when S > 0, PTZ pictures "
+                           "of the half second after a zoom change are blurred (autofocus)")
     site.add_argument("--head-lens", choices=HEAD_LENSES, default="radial",
                       help="the heads' lens family: radial (one-term barrel) or fisheye (equidistant)")
     ns = parser.parse_args(argv)

@@ -3,7 +3,8 @@
 One session per device. Pairs are judged against the device's nominal knowledge (52), the
 saved fit must explain every pair within half a degree (51), and a failed save or an abort
 leaves the head's previous calibration in place. The firmware knows its heads' lens family
-(`head_lens`), so all three go through it.
+(`head_lens`), so all three go through it, and the saved fit keeps it. The 52 rule allows for the
+mount's actual lean from knocks (none for an unknocked unit).
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def ontarget(unit: Unit, args: dict[str, str]) -> str:
             raise ApiError(10, "The position of the remote camera is unknown: no connection.")
         pan, tilt = unit.motion.position()
     x, y = session.target
-    error = match_error(session.camera, x, y, pan, tilt, session.points, unit.settings.head_lens)
+    error = match_error(session.camera, x, y, pan, tilt, session.points, unit.settings.head_lens,
+                        unit.physics.mount_lean)
     if error > MATCH_LIMIT:
         raise ApiError(52, f"Pan/tilt is {error:.1f} degrees from where camera {session.camera} sees the target.")
     session.points.append(Point(x, y, pan, tilt))

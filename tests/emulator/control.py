@@ -106,12 +106,14 @@ def faults(unit: Unit, request: web.Request, payload: dict) -> dict:
 
 
 KNOCK_FIELDS = ("yaw", "degrees", "pitch", "roll")
+KNOCK_TOLERANCE = 1e-9
 
 
 def knock(unit: Unit, request: web.Request, payload: dict) -> dict:
     """{"yaw": d, "pitch": d, "roll": d} (each optional, `degrees` another name for yaw): turns the Q6000-E
     against the PTZ about the PTZ's axes, added to earlier knocks (`optics.Physics.knock`). Pitch and roll
-    stay within +-MAX_KNOCK_LEAN in all, which the 52 rule allows for."""
+    stay within +-MAX_KNOCK_LEAN in all (give or take KNOCK_TOLERANCE, so steps that add up to the limit
+    are not refused for their rounding); the 52 rule allows for the lean they make."""
     unknown = set(payload) - set(KNOCK_FIELDS)
     if unknown:
         raise ControlError(f"unknown field {sorted(unknown)[0]!r}")
@@ -121,10 +123,11 @@ def knock(unit: Unit, request: web.Request, payload: dict) -> dict:
         value = payload.get(name, 0.0)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ControlError(f"{name} must be a number")
-    yaw = _number(payload.get("yaw", payload.get("degrees", 0.0)), "yaw", -360.0, 360.0)
+    yaw_name = "degrees" if "degrees" in payload else "yaw"
+    yaw = _number(payload.get(yaw_name, 0.0), yaw_name, -360.0, 360.0)
     physics = unit.physics
     for name, now in (("pitch", physics.mount_pitch), ("roll", physics.mount_roll)):
-        if abs(now + payload.get(name, 0.0)) > MAX_KNOCK_LEAN:
+        if name in payload and abs(now + payload[name]) > MAX_KNOCK_LEAN + KNOCK_TOLERANCE:
             raise ControlError(f"{name} out of range: the mount's {name} would be {now + payload[name]:g} "
                                f"(at most +-{MAX_KNOCK_LEAN:g} in all)")
     unit.knock(yaw, float(payload.get("pitch", 0.0)), float(payload.get("roll", 0.0)))

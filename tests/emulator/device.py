@@ -323,7 +323,9 @@ class Unit:
         self.tour_stops = 0
         self._tour_next: float | None = None
         self.operator = Operator()
-        self.areazooms = 0
+        # Seeds of the wobble of query=position and of an areazoom's error: the same commands since start
+        # (or factory reset) give the same answers.
+        self.areazooms = self.position_queries = 0
         self.calibrations: dict[int, Fit] = {}
         self.session: Session | None = None
         self.link = Link()
@@ -485,6 +487,7 @@ class Unit:
         self.physics.mount, self.physics.mount_pitch, self.physics.mount_roll = self.factory_mount, 0.0, 0.0
         self.motion.reset()
         self.forget_operator()
+        self.areazooms = self.position_queries = 0
         self.persist()
 
     def take_tls_reset(self) -> bool:

@@ -12,14 +12,15 @@ r_d = f theta (1 + FISHEYE_K1 theta^2 + FISHEYE_K2 theta^4) (theta the angle off
 that the edge pixel (1, 0) sits at theta = fov / 2: a head covers exactly its field of view across. A lens of
 another family than a one-term radial model is what a calibration tool that assumes one meets on a real
 wide-angle head. The firmware knows its own lens, as a real one does: the fit, 51/52 and click-to-center all
-go through `project` with the unit's lens family, so they work on ray directions and correct points save.
+go through `project` with the lens family, so they work on ray directions and correct points save; a saved
+fit (`Fit`) keeps the family it was fitted through, so click-to-center applies the lens the calibration saw.
 
 A knock (`Physics.knock`) turns the heads together against the PTZ about the PTZ's axes: yaw about the
 vertical (pan grows), then pitch about the horizontal axis towards pan 90 (positive raises what lies at pan
 0), then roll about the horizontal axis towards pan 0 (positive lowers what lies at pan 90). Any such turn of
 a head is again a head with some (offset, tilt, roll), so the firmware's per-head fit still describes it
-exactly; the 52 rule (`match_error`) allows for a mount that leans by up to `MOUNT_LEAN` until two points
-pin the head's pose.
+exactly; the 52 rule (`match_error`) allows for the mount's actual lean (`lean_angle`, 0 unknocked) until two
+points pin the head's pose.
 """
 
 from __future__ import annotations
@@ -39,11 +40,8 @@ MIN_POINTS = 3
 LENS_K1 = 0.12
 FISHEYE_K1 = 0.03
 FISHEYE_K2 = -0.005
+LENS_FAMILIES = ("radial", "fisheye")
 MAX_KNOCK_LEAN = 10.0
-# The largest angle the vertical can turn by with pitch and roll each within MAX_KNOCK_LEAN.
-MOUNT_LEAN = math.degrees(math.acos(math.cos(math.radians(MAX_KNOCK_LEAN)) ** 2))
-# What a lean can add to the distance between two points' nominal directions (it tips both).
-LEAN_ALLOWANCE = 2.0 * MOUNT_LEAN
 
 
 def wrap180(angle: float) -> float:
@@ -76,7 +74,10 @@ def fisheye_theta(rd, focal: float):
 
 
 def lens(x: float, y: float, fov: float, family: str = "radial") -> tuple[float, float]:
-    """Camera-plane coordinates (right, up; the axis at distance 1) of the ray of normalized pixel (x, y)."""
+    """Camera-plane coordinates (right, up; the axis at distance 1) of the ray of normalized pixel (x, y).
+    ValueError for a family outside `LENS_FAMILIES`."""
+    if family not in LENS_FAMILIES:
+        raise ValueError(f"unknown lens family {family!r}")
     v = y * ASPECT
     if family == "fisheye":
         rd = math.hypot(x, v)
@@ -117,6 +118,13 @@ def lean(pan: float, tilt: float, pitch: float, roll: float) -> tuple[float, flo
     return math.degrees(math.atan2(x, y)), math.degrees(math.atan2(z, math.hypot(x, y)))
 
 
+def lean_angle(pitch: float, roll: float) -> float:
+    """The angle of the mount's lean: of the turn made of its pitch, then its roll (about perpendicular
+    axes, so cos(angle / 2) = cos(pitch / 2) cos(roll / 2)). No direction moves by more; 0 unknocked."""
+    half = math.cos(math.radians(pitch) / 2.0) * math.cos(math.radians(roll) / 2.0)
+    return math.degrees(2.0 * math.acos(min(1.0, half)))
+
+
 def angular_distance(pan1: float, tilt1: float, pan2: float, tilt2: float) -> float:
     """Great-circle angle between two pan/tilt directions (haversine, stable for small angles)."""
     p1, t1, p2, t2 = map(math.radians, (pan1, tilt1, pan2, tilt2))
@@ -153,25 +161,31 @@ class Point:
 
 @dataclass(frozen=True)
 class Fit:
-    """A head's stored calibration: where its centre looks (PTZ frame), tilt, roll, field of view."""
+    """A head's stored calibration: where its centre looks (PTZ frame), tilt, roll, field of view, and the
+    lens family it was fitted through (which `direction` applies, whatever the unit's lens is now)."""
 
     offset: float
     tilt: float
     roll: float
     fov: float
     residual: float = 0.0
+    family: str = "radial"
 
-    def direction(self, x: float, y: float, family: str = "radial") -> tuple[float, float]:
-        return project(self.offset, self.tilt, self.roll, self.fov, x, y, family)
+    def direction(self, x: float, y: float) -> tuple[float, float]:
+        return project(self.offset, self.tilt, self.roll, self.fov, x, y, self.family)
 
     def to_json(self) -> dict:
         return {"offset": self.offset, "tilt": self.tilt, "roll": self.roll, "fov": self.fov,
-                "residual": self.residual}
+                "residual": self.residual, "family": self.family}
 
     @classmethod
     def from_json(cls, data: dict) -> Fit:
+        """A saved fit; one saved before fits kept their family was fitted through the radial lens."""
+        family = data.get("family", "radial")
+        if family not in LENS_FAMILIES:
+            raise ValueError(f"unknown lens family {family!r}")
         return cls(float(data["offset"]), float(data["tilt"]), float(data["roll"]), float(data["fov"]),
-                   float(data.get("residual", 0.0)))
+                   float(data.get("residual", 0.0)), family)
 
 
 @dataclass
@@ -209,6 +223,11 @@ class Physics:
         self.mount_pitch += pitch
         self.mount_roll += roll
 
+    @property
+    def mount_lean(self) -> float:
+        """The angle of the mount's lean from knocks (`lean_angle`): what the 52 rule allows for."""
+        return lean_angle(self.mount_pitch, self.mount_roll)
+
     def mount_json(self) -> dict:
         return {"yaw": self.mount, "pitch": self.mount_pitch, "roll": self.mount_roll}
 
@@ -223,23 +242,45 @@ def estimate_mount(camera: int, points: list[Point], family: str = "radial") -> 
     return circular_mean([wrap180(p.pan - nominal(camera, p.x, p.y, family=family)[0]) for p in points])
 
 
+def lean_allowance(lean: float, first_tilt: float, expected_tilt: float) -> float:
+    """What a lean of `lean` degrees can add to the second point's distance from its nominal direction.
+
+    The lean moves the point's own ray by at most `lean`, and the first point's as much, which turns the
+    mount offset estimated from it by at most the widest pan of a cap of that radius at its tilt,
+    asin(sin lean / cos tilt); that turn moves the expected direction, at its tilt, along its circle of
+    latitude. 0 for an unknocked mount.
+    """
+    if lean <= 0.0:
+        return 0.0
+    spread = math.sin(math.radians(lean)) / max(math.cos(math.radians(first_tilt)), 1e-12)
+    if spread >= 1.0:
+        return 180.0
+    turn = math.asin(spread)
+    chord = 2.0 * math.asin(min(1.0, math.cos(math.radians(expected_tilt)) * math.sin(turn / 2.0)))
+    return lean + math.degrees(chord)
+
+
 def match_error(camera: int, x: float, y: float, pan: float, tilt: float, points: list[Point],
-                family: str = "radial") -> float:
+                family: str = "radial", lean: float = 0.0) -> float:
     """How far (degrees) a proposed pair is from where nominal knowledge expects the pixel.
 
-    The mount may have been knocked: turned about the vertical by any angle and leaning by up to
-    `MOUNT_LEAN`. Before any point only tilt can be judged, less that lean. With one point the mount
-    offset is estimated (nominal knowledge, yaw only), less `LEAN_ALLOWANCE`. From two points on the
-    head's pose (offset, tilt, roll, with the nominal field of view) is fitted to them, which any knock
-    leaves exact, so the full limit applies.
+    The mount may have been knocked: turned about the vertical by any angle, and leaning by `lean` (its
+    `Physics.mount_lean`; 0 for an unknocked unit, so no allowance). Before any point only tilt can be
+    judged, less the lean (no direction's tilt changes by more). From one point on the mount offset is
+    estimated (nominal knowledge, yaw only); with one point, less `lean_allowance`. A leaning mount also gets,
+    from two points on, the head's pose (offset, tilt, roll, with the nominal field of view) fitted to them,
+    which any knock leaves exact: the nearer of the two judgements counts, so an unknocked unit is judged
+    exactly as before knocks could lean it.
     """
     if not points:
-        return max(0.0, abs(tilt - nominal(camera, x, y, family=family)[1]) - MOUNT_LEAN)
+        return max(0.0, abs(tilt - nominal(camera, x, y, family=family)[1]) - lean)
+    expected = nominal(camera, x, y, estimate_mount(camera, points, family), family)
+    error = angular_distance(pan, tilt, *expected)
+    if lean == 0.0:
+        return error
     if len(points) == 1:
-        expected = nominal(camera, x, y, estimate_mount(camera, points, family), family)
-        return max(0.0, angular_distance(pan, tilt, *expected) - LEAN_ALLOWANCE)
-    expected = fit(camera, points, family, free=3).direction(x, y, family)
-    return angular_distance(pan, tilt, *expected)
+        return max(0.0, error - lean_allowance(lean, points[0].tilt, expected[1]))
+    return min(error, angular_distance(pan, tilt, *fit(camera, points, family, free=3).direction(x, y)))
 
 
 def _residuals(params: list[float], points: list[Point], family: str = "radial") -> list[float]:
@@ -324,11 +365,12 @@ def fit(camera: int, points: list[Point], family: str = "radial", free: int = 4,
         if not improved or converged:
             break
     worst = max(math.hypot(res[2 * i], res[2 * i + 1]) for i in range(len(points)))
-    return Fit(offset=wrap180(params[0]), tilt=params[1], roll=params[2], fov=params[3], residual=worst)
+    return Fit(offset=wrap180(params[0]), tilt=params[1], roll=params[2], fov=params[3], residual=worst,
+               family=family)
 
 
 def predict(camera: int, x: float, y: float, points: list[Point], family: str = "radial") -> tuple[float, float]:
     """selecttarget's hint: a fit once there are enough points, nominal knowledge plus mount before."""
     if len(points) >= MIN_POINTS:
-        return fit(camera, points, family).direction(x, y, family)
+        return fit(camera, points, family).direction(x, y)
     return nominal(camera, x, y, estimate_mount(camera, points, family), family)

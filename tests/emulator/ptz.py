@@ -88,15 +88,7 @@ class Motion:
         self.zoom = self._start_zoom()
 
     def position(self) -> tuple[float, float]:
-        elapsed = self._clock() - self._t0
-        if elapsed < 0.0:
-            return self._start
-        if self._duration <= 0.0 or elapsed >= self._duration:
-            return self._target
-        frac = elapsed / self._duration
-        dpan = wrap180(self._target[0] - self._start[0])
-        pan = wrap180(self._start[0] + dpan * frac)
-        return pan, self._start[1] + (self._target[1] - self._start[1]) * frac
+        return self.position_at(self._clock())
 
     @property
     def target(self) -> tuple[float, float]:
@@ -109,13 +101,14 @@ class Motion:
 
     def move_to(self, pan: float, tilt: float) -> None:
         """Start a move to an already clamped target, the short way round in pan, after the start delay."""
-        here = self.position()
+        now = self._clock()
+        here = self.position_at(now)
         target = (self.limits.clamp_pan(pan), self.limits.clamp_tilt(tilt))
         distance = max(abs(wrap180(target[0] - here[0])), abs(target[1] - here[1]))
         speed = self._speed()
-        self._start, self._target, self._t0 = here, target, self._clock() + self._delay()
+        self._start, self._target, self._t0 = here, target, now + self._delay()
         self._duration = distance / speed if speed > 0 else 0.0
-        self._remember()
+        self._remember(now)
 
     def stop(self) -> None:
         here = self.position()
@@ -136,8 +129,9 @@ class Motion:
 
     # -- the past (frame latency: a snapshot shows the PTZ where it was) ---------------------------
 
-    def _remember(self) -> None:
-        self._moves.append((self._clock(), self._start, self._target, self._t0, self._duration))
+    def _remember(self, now: float | None = None) -> None:
+        now = self._clock() if now is None else now
+        self._moves.append((now, self._start, self._target, self._t0, self._duration))
 
     @property
     def zoom(self) -> int:
@@ -145,12 +139,15 @@ class Motion:
 
     @zoom.setter
     def zoom(self, value: int) -> None:
-        if not self._zooms or self._zooms[-1][1] != value:
-            self._zooms.append((self._clock() if self._zooms else -math.inf, value))
+        if not self._zooms:
+            self._zooms.append((-math.inf, value, value))
+        elif self._zooms[-1][1] != value:  # each change keeps the zoom before it (for a `when` before them all)
+            self._zooms.append((self._clock(), value, self._zooms[-1][1]))
         self._zoom = value
 
     def position_at(self, when: float) -> tuple[float, float]:
-        """Where the PTZ was at clock time `when` (the last 64 commands are remembered)."""
+        """Where the PTZ was (or is) at clock time `when` (the last 64 commands are remembered; before the
+        oldest of them: where that one started from)."""
         moves = [m for m in self._moves if m[0] <= when] or [self._moves[0]]
         _t, start, target, t0, duration = moves[-1]
         elapsed = when - t0
@@ -162,9 +159,10 @@ class Motion:
         return wrap180(start[0] + wrap180(target[0] - start[0]) * frac), start[1] + (target[1] - start[1]) * frac
 
     def zoom_at(self, when: float) -> int:
-        """The zoom at clock time `when`."""
-        return ([z for t, z in self._zooms if t <= when] or [self._zooms[0][1]])[-1]
+        """The zoom at clock time `when` (the last 64 changes are remembered, each with the zoom before it)."""
+        before = [z for t, z, _previous in self._zooms if t <= when]
+        return before[-1] if before else self._zooms[0][2]
 
     def zoom_changed_at(self, when: float) -> float:
         """Clock time of the last zoom change at or before `when` (-inf: none remembered)."""
-        return ([t for t, _z in self._zooms if t <= when] or [-math.inf])[-1]
+        return ([t for t, _z, _previous in self._zooms if t <= when] or [-math.inf])[-1]

@@ -95,8 +95,10 @@ def _on_ptz(unit: Unit, args: dict[str, str]) -> web.Response:
             pan, tilt = motion.position()
             jitter = unit.settings.position_jitter
             if jitter > 0 and not motion.moving:
-                pan = wrap180(pan + random.uniform(-jitter, jitter))
-                tilt = limits.clamp_tilt(tilt + random.uniform(-jitter, jitter))
+                unit.position_queries += 1
+                rng = random.Random(f"jitter:{unit.q6000.mac}:{unit.position_queries}")
+                pan = wrap180(pan + rng.uniform(-jitter, jitter))
+                tilt = limits.clamp_tilt(tilt + rng.uniform(-jitter, jitter))
             digits = unit.settings.position_decimals
             return web.Response(text=(
                 f"pan={number(pan, digits)}\ntilt={number(tilt, digits)}\nzoom={motion.zoom}\n"
@@ -177,13 +179,14 @@ def _click(args: dict[str, str], integers: bool = False) -> tuple[float, float, 
 
 
 def _click_zoom(unit: Unit, device: str, area: float | None, text: str, factor: float = 1.0) -> int | None:
-    """The zoom step a click lands at, None to keep the zoom: the magnification times `factor` (the
-    Q6000-E's `click_zoom`) and, for an areazoom, times Z/100 and times a factor uniform in 1 +- `areazoom_error`
-    (seeded per unit and per command: the unit's MAC, its count of areazooms, the device and the argument)."""
+    """The zoom step a click lands at, None to keep the zoom. An areazoom multiplies the magnification by Z/100
+    and by a factor uniform in 1 +- `areazoom_error` (seeded per unit and per command: the unit's MAC, its count
+    of areazooms, the device and the argument); then the field of view is divided by `factor` (the Q6000-E's
+    `click_zoom`)."""
     if area is None and factor == 1.0:
         return None
     limits = unit.motion.limits
-    magnification = limits.magnification(unit.motion.zoom) * factor
+    magnification = limits.magnification(unit.motion.zoom)
     if area is not None:
         unit.areazooms += 1
         magnification *= area / 100.0
@@ -191,6 +194,10 @@ def _click_zoom(unit: Unit, device: str, area: float | None, text: str, factor: 
         if error > 0:
             rng = random.Random(f"areazoom:{unit.q6000.mac}:{unit.areazooms}:{device}:{text}")
             magnification *= 1.0 + rng.uniform(-error, error)
+    if factor != 1.0:
+        wide = math.tan(math.radians(limits.max_field_angle / 20.0))
+        field = 2.0 * math.degrees(math.atan(wide / magnification)) / factor
+        magnification = wide / math.tan(math.radians(field / 2.0))
     return limits.zoom_for(magnification)
 
 
@@ -232,7 +239,7 @@ def _on_overview(unit: Unit, args: dict[str, str]) -> web.Response:
         raise PtzError(f"camera {camera} is not calibrated")
     if unit.link_status()["base"] != 0:
         raise PtzError("no connection to the remote camera")
-    pan, tilt = calibration.direction(x, y, unit.settings.head_lens)
+    pan, tilt = calibration.direction(x, y)
     unit.motion.move_to(pan, tilt)
     new_zoom = _click_zoom(unit, f"q6000:{camera}", zoom, args.get("areazoom", ""), unit.settings.click_zoom)
     if new_zoom is not None:

@@ -63,6 +63,7 @@ LAMBDA0 = 64.0
 OCTAVES = 12
 RATIO = 2.5
 EPS = 1e-6
+LIT_WINDOWS = 0.35  # the share of windows lit from inside after dark (the site's dusk)
 
 GROUND, PLAIN, WINDOWS, BRICK, ROOF, FENCE, CABINET, SIGN, POLE, TRUNK, CANOPY, LAMP = range(12)
 MATERIAL_NAMES = ("ground", "plain", "windows", "brick", "roof", "fence", "cabinet", "sign", "pole", "trunk",
@@ -141,7 +142,7 @@ def resolved(size, width):
 
 
 def _site():
-    """The site's looks (imported late: `site` builds on this module)."""
+    """The site's looks: imported late, as `site` imports this module's materials and colours (a cycle)."""
     from . import site
     return site
 
@@ -180,6 +181,8 @@ class Scene:
         self._colour32 = self._colour.astype(f32)
         self._uoff = np.mod(np.arange(n) * 7.31, 64.0).astype(f32)
         self._building = np.isin(self._mat, (PLAIN, WINDOWS, BRICK))
+        lamps = self._mat == LAMP  # where the lit lamps shine from at dusk: under the middle of each head
+        self._lights = np.stack([self._cx[lamps], self._cy[lamps], self._cz[lamps] - 0.05], axis=1).astype(float)
 
     # ----------------------------------------------------------------------------------------- building
     @classmethod
@@ -583,10 +586,12 @@ class Scene:
         ground = np.nonzero(pid == HIT_GROUND)[0]
         if ground.size:
             albedo[ground] = self._ground(px0[ground], py0[ground], fw[ground], albedo[ground])
+        lit = None
         if local is not None:
-            self._patterns(albedo, mat, fw, local)
+            lit = self._patterns(albedo, mat, fw, local)
         if look:
-            return _site().surface_look(look, albedo, mat, t, cos_inc, (nx, ny, nz), self.sun)
+            return _site().surface_look(look, albedo, mat, t, cos_inc, (nx, ny, nz), self.sun,
+                                        points=(px0, py0, pz0), lights=self._lights, lit=lit)
         if night:
             luma = albedo @ np.array([0.3, 0.55, 0.15], dtype=f32)
             luma = f32(0.35) + f32(0.3) * (luma - f32(0.35))
@@ -638,9 +643,12 @@ class Scene:
         return col
 
     def _patterns(self, albedo, mat, fw, local):
+        """Draws the patterns into albedo; returns (N,) the part of each ray on a window whose room is lit
+        after dark (about LIT_WINDOWS of them; their average where a window is under a pixel), or None."""
         obj, i, uu, vv, size = local
         m_obj = mat[obj]
         fwo = fw[obj]
+        lit = None
         sel = m_obj == WINDOWS
         if sel.any():
             period = self._extra[i[sel]]
@@ -655,6 +663,10 @@ class Scene:
             k = obj[sel]
             albedo[k] = albedo[k] * (1 - mask[:, None]) + glass * mask[:, None]
             albedo[k] = albedo[k] * (1 - frame[:, None]) + 0.7 * frame[:, None]
+            on = _hash01(np.floor(uw / period), np.floor(vw / floor_h), i[sel] + 911) < LIT_WINDOWS
+            res = resolved(np.minimum(period, floor_h), f)
+            lit = np.zeros(len(mat), dtype=np.float32)
+            lit[k] = mask * (1 - frame) * (on * res + LIT_WINDOWS * (1 - res))
         sel = m_obj == BRICK
         if sel.any():
             uw, vw, f = uu[sel], vv[sel], fwo[sel]
@@ -695,3 +707,4 @@ class Scene:
             fine = (np.clip(ink * 0.9, 0.0, 1.0) * res + 0.29 * (1 - res))[:, None]
             k = obj[sel]
             albedo[k] = albedo[k] * (1 - fine) + np.array([0.08, 0.12, 0.35]) * fine
+        return lit

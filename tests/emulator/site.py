@@ -6,28 +6,39 @@ knows nothing of `plugins/` and assumes nothing of the collection's estimators.
 - **Clock** (`Site.seconds`): the time the world shows, `clock` hours at the moment it was set (at start,
   and at every settings request that carries `clock`), advancing with wall time. Sway and traffic are
   pure functions of this clock and the unit's seed, so a test that sets the clock sees the same world.
+  The value and the moment it was set are one tuple, replaced at once (render threads read it). What moves
+  (sway, vehicles, people) runs on the unwrapped time (`Site.elapsed`), so nothing jumps at midnight.
 - **Sway** (`Site.sway`): the mast's top turns against the world, the Q6000-E and the PTZ together:
-  a rotation about a seeded horizontal axis of `sway` degrees times sin(2 pi s / `sway_period` + phase),
-  a quarter-phase rotation about the perpendicular horizontal axis of 0.25..0.5 of that (the top traces
-  an ellipse), and a slow yaw of 0.15 of it. A camera direction d (mount frame) points along R d in the
-  world. Heads: the cached picture is warped (each pixel takes the colour of the rest-picture pixel whose
-  ray is R times its own ray, found through the head's own rays); the PTZ: its rays are turned before
+  a rotation about a seeded horizontal axis of A sin(2 pi s / `sway_period` + phase), a quarter-phase
+  rotation about the perpendicular horizontal axis of 0.25..0.5 of that (the top traces an ellipse), and a
+  slow yaw of 0.15 A at 0.61 times the rate; A is `sway` / sqrt(1 + 0.15^2), so the whole turn never exceeds
+  `sway` degrees. A camera direction d (mount frame) points along R d in the world. Heads: the cached
+  picture is warped (each pixel takes the colour of the rest-picture pixel whose ray is R times its own ray,
+  found through the head's own rays; where that falls outside the picture, the nearest edge pixel: strips
+  of up to about `sway` / field of view of the width repeat the edge); the PTZ: its rays are turned before
   tracing. The reported PTZ position does not show it; the truth ignores it.
 - **Traffic** (`Site.actors`): boxes on the ground. Per road two lanes (+-1/4 of its width from the
-  centre line), each with 8 vehicles 400 m apart on average moving at one lane speed of 5..15 m/s
-  (looping over 400 m centred on the road's nearest point to the mount); two sidewalks (1.5 m beyond
-  the edge) with 2 people each walking at 1.4 m/s (looping over 160 m); parked vehicles in the lot's
-  stalls, about 60 % occupied, drawn anew per hour of the clock. Vehicles: body 0.2..1.0 m and cabin
-  (glass, painted roof) up to 1.5 m, 3.8..5 m long, 1.8 m wide; people: legs, torso, head, 1.75 m. All
-  horizontal sizes and positions follow `depth_scale`. Heads: the boxes' faces are projected through the
-  head's own rays (Newton's method on a coarse grid of `head_rays`, whatever the lens) and filled over the
-  cached picture; a pixel is kept where the static world's distance along its ray is not shorter
-  (occlusion by buildings, fences, trees). The PTZ: ray-box intersections within each box's projected
-  bounding rectangle, against the static world's distance.
-- **Looks**: `dusk` (both cameras: a dim, bluish, low-contrast world, a dark sky with a glow at the horizon,
-  the lamp heads lit, bloom, 2.5 times the noise) and `ir` (the PTZ alone with `ptz_night`: grey, near
-  infrared: vegetation bright, sky dark, the illuminator falling off with distance, the lamps bloomed,
-  detail lost (footprint doubled), twice the noise). `night` stays the scene's own IR look for both.
+  centre line), each with 8 vehicles about 50 m apart (looping over 400 m centred on the road's nearest
+  point to the mount), each at its lane's speed of 5..15 m/s times 0.8..1.2 of its own (they close up,
+  pass through one another now and then: no lane repeats rigidly); two sidewalks (1.5 m beyond the edge)
+  with 2 people each walking at 1.4 m/s (looping over 160 m); parked vehicles in the lot's stalls, about
+  60 % occupied, drawn anew per hour of the clock. Vehicles: a painted body 0.2..1.0 m and a glass cabin
+  (windows and roof alike) up to 1.45 m, 3.8..5 m long, 1.8 m wide; people: legs, torso, head, 1.75 m.
+  All horizontal sizes and positions follow `depth_scale`. Heads: the boxes' faces are projected through
+  the head's own rays (Newton's method on a coarse grid of `head_rays`, whatever the lens) and filled over
+  the cached picture, with the head's sensor noise drawn per frame (the clock's 1/30 s); a pixel is kept
+  where the static world's distance along its ray is not shorter (occlusion by buildings, fences, trees).
+  The PTZ: ray-box intersections within each box's projected bounding rectangle (boxes outside the view
+  frustum skipped, those crossing the camera's plane clipped to it), each ray keeping its nearest box,
+  against the static world's distance.
+- **Looks**: `dusk` (both cameras: the sun set; a dim bluish light from the sky, more on what faces up, a
+  faint afterglow where the sun went down; most of the picture in the bottom sixth of the 8-bit range, where
+  quantisation and noise eat fine detail; a haze veiling with distance (500 m) and a floor that flattens the
+  blacks; a dark sky glowing at the horizon; the lamp heads lit, bloomed, with pools of light under them;
+  about a third of the windows lit from inside; 3 times the noise) and `ir` (the PTZ alone with
+  `ptz_night`: grey, near infrared: vegetation bright, sky dark, the illuminator falling off with distance,
+  the lamps bloomed, detail lost (footprint doubled), twice the noise). `night` stays the scene's own IR
+  look for both.
 - **Latency** (`ptz_frame`, `scene_time`): with `frame_latency` > 0 a snapshot shows the world as it was
   that long ago, the PTZ where it was then (`Motion.position_at`), smeared over a 1/30 s exposure when it
   moved then, and defocused for half a second after each zoom change (autofocus hunting).
@@ -48,16 +59,25 @@ from .scene import CANOPY, HORIZON, LAMP
 SECONDS_PER_DAY = 86400.0
 EXPOSURE = 1.0 / 30.0
 FOCUS_SECONDS = 0.5
+SWAY_YAW = 0.15  # the yaw part of the sway, relative to the main one
 # looks
 DUSK, IR = "dusk", "ir"
-DUSK_HORIZON = np.array([0.15, 0.11, 0.09], dtype=np.float32)
-DUSK_ZENITH = np.array([0.025, 0.035, 0.075], dtype=np.float32)
+DUSK_HORIZON = np.array([0.075, 0.055, 0.045], dtype=np.float32)
+DUSK_ZENITH = np.array([0.008, 0.011, 0.024], dtype=np.float32)
 DUSK_TINT = np.array([0.85, 0.95, 1.2], dtype=np.float32)
+DUSK_SKY_LIGHT = 0.022  # the dusk sky's light on an upward face (a vertical one gets 0.55 of it)
+DUSK_AFTERGLOW = 0.006  # the glow where the sun set, on faces turned to it
+DUSK_FLOOR = 0.003  # dark current, flare: the blackest black
+DUSK_HAZE = 500.0  # metres over which the dusk haze veils
+DUSK_VEIL = np.array([0.032, 0.026, 0.024], dtype=np.float32)  # what the haze tends to
 LAMP_GLOW = np.array([3.0, 2.5, 1.6], dtype=np.float32)
-NOISE_FACTOR = {DUSK: 2.5, IR: 2.0}
+WINDOW_GLOW = np.array([0.10, 0.075, 0.045], dtype=np.float32)  # a lit room seen through its window
+LAMP_LIGHT = np.array([1.0, 0.8, 0.55], dtype=np.float32) * np.float32(10.0)  # intensity, times 1/m^2 below
+NOISE_FACTOR = {DUSK: 3.0, IR: 2.0}
 LUMA = np.array([0.3, 0.55, 0.15], dtype=np.float32)
 # traffic (metres, before depth_scale)
 LANE_VEHICLES, ROAD_LOOP, WALKERS, WALK_LOOP, WALK_SPEED = 8, 400.0, 2, 160.0, 1.4
+SPEED_SPREAD = 0.2  # each vehicle's speed: its lane's times 1 +- this
 PAINTS = ((0.80, 0.80, 0.78), (0.04, 0.04, 0.045), (0.50, 0.50, 0.52), (0.50, 0.05, 0.04), (0.05, 0.10, 0.40),
           (0.20, 0.20, 0.21), (0.60, 0.50, 0.20))
 GLASS = (0.05, 0.07, 0.09)
@@ -96,9 +116,10 @@ def sky_look(look: str, d) -> np.ndarray:
     return DUSK_HORIZON[None, :] * (1 - mix) + DUSK_ZENITH[None, :] * mix
 
 
-def surface_look(look: str, albedo, mat, t, cos_inc, normal, sun) -> np.ndarray:
+def surface_look(look: str, albedo, mat, t, cos_inc, normal, sun, points=None, lights=None, lit=None) -> np.ndarray:
     """Linear RGB (N, 3) of surface points under a look: albedo (N, 3), material (N,) or None, distance,
-    |cos| of incidence, normal (nx, ny, nz), sun direction."""
+    |cos| of incidence, normal (nx, ny, nz), sun direction. At dusk `points` (x, y, z) of the surface and
+    `lights` (L, 3), the lit lamps, add pools of lamp light, and `lit` (N,) the lit windows' glow."""
     f32 = np.float32
     t32 = np.asarray(t, dtype=f32)
     if look == IR:
@@ -115,15 +136,39 @@ def surface_look(look: str, albedo, mat, t, cos_inc, normal, sun) -> np.ndarray:
         if mat is not None:
             out[mat == LAMP] = f32(3.0)
         return out
-    nx, ny, nz = normal
-    lambert = np.maximum(nx * f32(sun[0]) + ny * f32(sun[1]) + nz * f32(sun[2]), f32(0.0))
-    light = f32(0.08) + f32(0.04) * lambert
-    rgb = f32(0.012) + albedo * light[:, None] * DUSK_TINT[None, :]
-    haze = (1.0 - np.exp(-t32 / f32(1500.0)))[:, None]
-    out = (rgb * (1 - haze) + DUSK_HORIZON[None, :] * haze).astype(f32)
+    # dusk: the sun below the horizon; the sky's dim light (more on what faces up), an afterglow where it
+    # set, the lamps' pools; a haze veiling with distance; a floor that flattens the blacks
+    nx, ny, nz = (np.asarray(c, dtype=f32) for c in normal)
+    glow = np.array([sun[0], sun[1], 0.15], dtype=float)
+    glow /= np.linalg.norm(glow)
+    afterglow = np.maximum(nx * f32(glow[0]) + ny * f32(glow[1]) + nz * f32(glow[2]), f32(0.0))
+    ambient = f32(DUSK_SKY_LIGHT) * (f32(0.55) + f32(0.45) * nz) + f32(DUSK_AFTERGLOW) * afterglow
+    light = ambient[:, None] * DUSK_TINT[None, :]
+    if points is not None and lights is not None and len(lights):
+        light = light + lamp_pools(points, (nx, ny, nz), lights)[:, None] * LAMP_LIGHT[None, :]
+    rgb = f32(DUSK_FLOOR) + albedo * light
+    if lit is not None:
+        rgb = rgb + lit[:, None] * WINDOW_GLOW[None, :]
+    haze = (1.0 - np.exp(-t32 / f32(DUSK_HAZE)))[:, None]
+    out = (rgb * (1 - haze) + DUSK_VEIL[None, :] * haze).astype(f32)
     if mat is not None:
         out[mat == LAMP] = LAMP_GLOW
     return out
+
+
+def lamp_pools(points, normal, lights) -> np.ndarray:
+    """(N,) light of lamps shining down from `lights` (L, 3) on surface points (x, y, z) with normals:
+    cos(face) cos(lamp's axis) / r^2, summed (the lamp heads' faces themselves are lit otherwise)."""
+    f32 = np.float32
+    px, py, pz = (np.asarray(c, dtype=f32) for c in points)
+    nx, ny, nz = normal
+    total = np.zeros(len(px), dtype=f32)
+    for lx, ly, lz in np.asarray(lights, dtype=float):
+        dx, dy, dz = f32(lx) - px, f32(ly) - py, f32(lz) - pz
+        r2 = dx * dx + dy * dy + dz * dz + f32(0.25)
+        face = np.maximum(nx * dx + ny * dy + nz * dz, f32(0.0))
+        total += face * np.maximum(dz, f32(0.0)) / (r2 * r2)
+    return total
 
 
 def actor_radiance(look: str, night: bool, albedo, normal, view, t, sun) -> np.ndarray:
@@ -235,37 +280,46 @@ class Site:
         self._phase = float(rng.uniform(0, 2 * math.pi))
         self._ellipse = float(rng.uniform(0.25, 0.5))
         self._yaw_phase = float(rng.uniform(0, 2 * math.pi))
-        self._value = 12.0
-        self._set_at = 0.0
+        # (hours shown, monotonic time it was set): one tuple, replaced in one assignment, so a render
+        # thread never reads the value of one setting with the time of another
+        self._anchor = (12.0, 0.0)
         self.set_clock()
 
     # -- the clock ----------------------------------------------------------------------------
     def set_clock(self, now: float | None = None) -> None:
         """The clock shows `settings.clock` now (called at start and when a request sets it)."""
-        self._value = float(self.settings.clock)
-        self._set_at = time.monotonic() if now is None else now
+        self._anchor = (float(self.settings.clock), time.monotonic() if now is None else now)
+
+    def elapsed(self, when: float | None = None) -> float:
+        """Seconds since the midnight before the clock was last set, at monotonic time `when` (default: now),
+        not wrapped at the next midnight: what moves continuously (sway, vehicles) runs on this."""
+        value, set_at = self._anchor
+        if float(self.settings.clock) != value:  # changed without a settings request
+            self.set_clock()
+            value, set_at = self._anchor
+        when = time.monotonic() if when is None else when
+        return value * 3600.0 + (when - set_at)
 
     def seconds(self, when: float | None = None) -> float:
         """Seconds since midnight the world shows at monotonic time `when` (default: now)."""
-        if float(self.settings.clock) != self._value:  # changed without a settings request
-            self.set_clock()
-        when = time.monotonic() if when is None else when
-        return (self._value * 3600.0 + (when - self._set_at)) % SECONDS_PER_DAY
+        return self.elapsed(when) % SECONDS_PER_DAY
 
     def hours(self, when: float | None = None) -> float:
         return self.seconds(when) / 3600.0
 
     # -- sway ---------------------------------------------------------------------------------
     def sway(self, when: float | None = None) -> np.ndarray | None:
-        """3x3 rotation of the mast's top at `when` (camera direction d looks along R d), None at rest."""
-        amplitude = math.radians(float(self.settings.sway))
+        """3x3 rotation of the mast's top at `when` (camera direction d looks along R d), None at rest. Its
+        angle never exceeds `sway`: |(sin, e cos, YAW sin')| <= sqrt(1 + YAW^2), so each part is scaled by
+        the inverse of that."""
+        amplitude = math.radians(float(self.settings.sway)) / math.sqrt(1.0 + SWAY_YAW ** 2)
         if amplitude <= 0:
             return None
-        s = self.seconds(when)
+        s = self.elapsed(when)  # unwrapped: no jump at midnight
         omega = 2.0 * math.pi / float(self.settings.sway_period)
         a1 = amplitude * math.sin(omega * s + self._phase)
         a2 = amplitude * self._ellipse * math.cos(omega * s + self._phase)
-        yaw = 0.15 * amplitude * math.sin(0.61 * omega * s + self._yaw_phase)
+        yaw = SWAY_YAW * amplitude * math.sin(0.61 * omega * s + self._yaw_phase)
         c, n = math.cos(self._axis), math.sin(self._axis)
         return _rotation((a1 * c - a2 * n, a1 * n + a2 * c, yaw))
 
@@ -275,20 +329,21 @@ class Site:
         empty without `traffic`."""
         if not self.settings.traffic:
             return np.zeros((0, 10))
-        s = self.seconds(when)
+        s = self.elapsed(when)  # what moves runs on unwrapped time (no jump at midnight)
         ds = float(scene.depth_scale)
         rng = np.random.default_rng([self.seed & 0xFFFFFFFF, self.index, 0x7AFF])
         boxes: list[tuple] = []
         for nx, ny, offset, half in scene.roads:
             ax, ay = -ny, nx
             for side in (-1.0, 1.0):
-                speed = float(rng.uniform(5.0, 15.0)) * side
+                speed = float(rng.uniform(5.0, 15.0)) * side  # the lane's
                 loop = ROAD_LOOP * ds
                 lane = side * half / 2.0
                 yaw = math.atan2(ay * side, ax * side)
                 for k in range(LANE_VEHICLES):
                     u0 = (k + float(rng.uniform(-0.3, 0.3))) * loop / LANE_VEHICLES
-                    u = (u0 + speed * s) % loop - loop / 2.0
+                    own = speed * float(rng.uniform(1.0 - SPEED_SPREAD, 1.0 + SPEED_SPREAD))
+                    u = (u0 + own * s) % loop - loop / 2.0
                     length = float(rng.uniform(3.8, 5.0))
                     paint = PAINTS[int(rng.integers(len(PAINTS)))]
                     x, y = nx * (offset + lane) + ax * u, ny * (offset + lane) + ay * u
@@ -302,7 +357,7 @@ class Site:
                     clothes = CLOTHES[int(rng.integers(len(CLOTHES)))]
                     x, y = nx * (offset + walk) + ax * u, ny * (offset + walk) + ay * u
                     boxes += _person(x, y, math.atan2(ay * sense, ax * sense), ds, clothes)
-        hour = int(s // 3600.0)
+        hour = int((s % SECONDS_PER_DAY) // 3600.0)
         cx, cy, hx, hy, pitch = scene.parking
         park = np.random.default_rng([self.seed & 0xFFFFFFFF, self.index, 0x9A4C, hour])
         stalls = int((hx - pitch / 2.0) // pitch)
@@ -338,46 +393,85 @@ def box_corners(boxes: np.ndarray) -> np.ndarray:
     return np.stack([boxes[:, 0:1] + c * lx - s * ly, boxes[:, 1:2] + s * lx + c * ly, z], axis=-1)
 
 
-def trace_boxes(boxes: np.ndarray, origin, dirs, t, which, normal) -> None:
-    """Ray-box intersections of `dirs` (K, 3) from `origin`: where nearer than t, updates t (K,), which (K,)
-    (box row) and normal (K, 3) in place."""
+def trace_box(box, origin, dirs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One box (a row as `Site.actors`) against rays `dirs` (K, 3) from `origin`: (hit (K,) bool, distance
+    (K,) along each ray to the box's near face, +inf where it misses, normal (hit.sum(), 3) of the face hit)."""
     o = np.asarray(origin, dtype=float)
     d = np.asarray(dirs, dtype=float)
-    for b, (cx, cy, yaw, hx, hy, z0, z1) in enumerate(boxes[:, :7]):
-        c, s = math.cos(yaw), math.sin(yaw)
-        px, py = o[0] - cx, o[1] - cy
-        lo = (c * px + s * py, -s * px + c * py, o[2])
-        ld = (c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1], d[:, 2])
-        bounds = ((-hx, hx), (-hy, hy), (z0, z1))
-        tn = np.full(len(d), -np.inf)
-        tf = np.full(len(d), np.inf)
-        axis = np.zeros(len(d), dtype=np.int8)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for k in range(3):
-                inv = 1.0 / ld[k]
-                ta, tb = (bounds[k][0] - lo[k]) * inv, (bounds[k][1] - lo[k]) * inv
-                near, far = np.fmin(ta, tb), np.fmax(ta, tb)
-                axis = np.where(near > tn, np.int8(k), axis)
-                tn, tf = np.maximum(tn, near), np.minimum(tf, far)
-        hit = (tn <= tf) & (tn > 1e-6) & (tn < t)
-        if not hit.any():
-            continue
-        idx = np.nonzero(hit)[0]
-        t[idx], which[idx] = tn[idx], b
-        k = axis[idx]
-        sign = -np.sign(np.where(k == 0, ld[0][idx], np.where(k == 1, ld[1][idx], ld[2][idx])))
-        normal[idx, 0] = np.where(k == 0, c, np.where(k == 1, -s, 0.0)) * sign
-        normal[idx, 1] = np.where(k == 0, s, np.where(k == 1, c, 0.0)) * sign
-        normal[idx, 2] = np.where(k == 2, 1.0, 0.0) * sign
+    cx, cy, yaw, hx, hy, z0, z1 = (float(v) for v in box[:7])
+    c, s = math.cos(yaw), math.sin(yaw)
+    px, py = o[0] - cx, o[1] - cy
+    lo = (c * px + s * py, -s * px + c * py, o[2])
+    ld = (c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1], d[:, 2])
+    bounds = ((-hx, hx), (-hy, hy), (z0, z1))
+    tn = np.full(len(d), -np.inf)
+    tf = np.full(len(d), np.inf)
+    axis = np.zeros(len(d), dtype=np.int8)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k in range(3):
+            inv = 1.0 / ld[k]
+            ta, tb = (bounds[k][0] - lo[k]) * inv, (bounds[k][1] - lo[k]) * inv
+            near, far = np.fmin(ta, tb), np.fmax(ta, tb)
+            axis = np.where(near > tn, np.int8(k), axis)
+            tn, tf = np.maximum(tn, near), np.minimum(tf, far)
+    hit = (tn <= tf) & (tn > 1e-6)
+    k = axis[hit]
+    sign = -np.sign(np.where(k == 0, ld[0][hit], np.where(k == 1, ld[1][hit], ld[2][hit])))
+    normal = np.stack([np.where(k == 0, c, np.where(k == 1, -s, 0.0)) * sign,
+                       np.where(k == 0, s, np.where(k == 1, c, 0.0)) * sign,
+                       np.where(k == 2, 1.0, 0.0) * sign], axis=1)
+    return hit, np.where(hit, tn, np.inf), normal
 
 
-def ptz_traffic(boxes: np.ndarray, scene, origin, dirs, basis, hfov, width, height, look, night) -> dict | None:
-    """Where traffic covers a PTZ picture: {"index": ray indices, "radiance": (K, 3)} or None.
+def _nearest(b, hit, dist, normal, index, t, which, normals) -> None:
+    """Where box b's hits (rays `index`) are nearer than the nearest so far (t), b becomes the nearest."""
+    rays = index[hit]
+    nearer = dist[hit] < t[rays]
+    rays = rays[nearer]
+    t[rays], which[rays], normals[rays] = dist[hit][nearer], b, normal[nearer]
 
-    `dirs` (H*W, 3) are the picture's rays (sway included) and `basis` the matching camera axes (columns
-    right, up, forward in the world): each box is traced only within its projected bounding rectangle."""
-    if len(boxes) == 0:
+
+def trace_boxes(boxes: np.ndarray, origin, dirs, t, which, normal) -> None:
+    """Ray-box intersections of `dirs` (K, 3) from `origin`: where a box is nearer than t, updates t (K,),
+    which (K,) (box row) and normal (K, 3) in place; each ray ends with its nearest box."""
+    index = np.arange(len(dirs))
+    for b in range(len(boxes)):
+        _nearest(b, *trace_box(boxes[b], origin, dirs), index, t, which, normal)
+
+
+# a box's 12 edges (corner pairs differing in one local coordinate)
+_EDGES = tuple((i, i | bit) for bit in (1, 2, 4) for i in range(8) if not i & bit)
+NEAR = 0.05  # metres: the PTZ's near plane (what is closer is not traced)
+
+
+def _window(cam: np.ndarray, half: float, vhalf: float, width: int, height: int):
+    """(i0, i1, j0, j1) pixel rectangle covering a box with corners `cam` (8, 3: right, up, forward) in a
+    pinhole picture of half-extents (half, vhalf) at distance 1, or None when it is outside the view frustum
+    or wholly behind the near plane. A box crossing the near plane is clipped to it first."""
+    x, y, z = cam[:, 0], cam[:, 1], cam[:, 2]
+    if ((z <= NEAR).all() or (x > half * z).all() or (x < -half * z).all() or (y > vhalf * z).all()
+            or (y < -vhalf * z).all()):
         return None
+    front = cam[z > NEAR]
+    if len(front) < 8:  # the parts of the edges in front of the near plane
+        cut = [cam[a] + (NEAR - z[a]) / (z[b] - z[a]) * (cam[b] - cam[a])
+               for a, b in _EDGES if (z[a] > NEAR) != (z[b] > NEAR)]
+        front = np.vstack([front, np.array(cut).reshape(-1, 3)])
+    limit = 4.0 * (width + height)
+    px = np.clip((front[:, 0] / front[:, 2] / half + 1.0) * width / 2.0 - 0.5, -limit, limit)
+    py = np.clip((1.0 - front[:, 1] / front[:, 2] / vhalf) * height / 2.0 - 0.5, -limit, limit)
+    i0, i1 = max(0, int(math.floor(px.min())) - 1), min(width, int(math.ceil(px.max())) + 2)
+    j0, j1 = max(0, int(math.floor(py.min())) - 1), min(height, int(math.ceil(py.max())) + 2)
+    if i0 >= i1 or j0 >= j1:
+        return None
+    return i0, i1, j0, j1
+
+
+def ptz_boxes(boxes: np.ndarray, origin, dirs, basis, hfov, width, height):
+    """(t (H*W,), which (H*W,), normal (H*W, 3)): the nearest box along each of a PTZ picture's rays (which -1
+    and t inf where none). `dirs` (H*W, 3) are the picture's rays (sway included) and `basis` the matching
+    camera axes (columns right, up, forward in the world): each box is traced only within its projected
+    bounding rectangle (clipped to the near plane; none outside the view frustum)."""
     o = np.asarray(origin, dtype=float)
     half = math.tan(math.radians(hfov) / 2.0)
     cam = (box_corners(boxes) - o) @ basis  # (M, 8, 3): right, up, forward
@@ -386,24 +480,22 @@ def ptz_traffic(boxes: np.ndarray, scene, origin, dirs, basis, hfov, width, heig
     normal = np.zeros((len(dirs), 3))
     cols = np.arange(width)
     for b in range(len(boxes)):
-        c = cam[b]
-        if (c[:, 2] <= 0.05).all():
+        window = _window(cam[b], half, half * height / width, width, height)
+        if window is None:
             continue
-        if (c[:, 2] <= 0.05).any():
-            i0, i1, j0, j1 = 0, width, 0, height
-        else:
-            px = (c[:, 0] / c[:, 2] / half + 1.0) * width / 2.0 - 0.5
-            py = (1.0 - c[:, 1] / c[:, 2] / (half * height / width)) * height / 2.0 - 0.5
-            i0, i1 = max(0, int(px.min()) - 1), min(width, int(math.ceil(px.max())) + 2)
-            j0, j1 = max(0, int(py.min()) - 1), min(height, int(math.ceil(py.max())) + 2)
-            if i0 >= i1 or j0 >= j1:
-                continue
+        i0, i1, j0, j1 = window
         idx = (np.arange(j0, j1)[:, None] * width + cols[None, i0:i1]).ravel()
-        tt, ww, nn = t[idx], which[idx], normal[idx]
-        trace_boxes(boxes[b:b + 1], o, dirs[idx], tt, ww, nn)
-        got = ww >= 0
-        ww[got] = b
-        t[idx], which[idx], normal[idx] = tt, ww, nn
+        _nearest(b, *trace_box(boxes[b], o, dirs[idx]), idx, t, which, normal)
+    return t, which, normal
+
+
+def ptz_traffic(boxes: np.ndarray, scene, origin, dirs, basis, hfov, width, height, look, night) -> dict | None:
+    """Where traffic covers a PTZ picture: {"index": ray indices, "radiance": (K, 3)} or None (`ptz_boxes`,
+    then hidden where the static world is nearer)."""
+    if len(boxes) == 0:
+        return None
+    o = np.asarray(origin, dtype=float)
+    t, which, normal = ptz_boxes(boxes, o, dirs, basis, hfov, width, height)
     sel = np.nonzero(which >= 0)[0]
     if sel.size == 0:
         return None
@@ -480,9 +572,11 @@ class Projector:
         return cv2.convertMaps(ddx, ddy, cv2.CV_16SC2)
 
 
-def draw_heads_traffic(image: np.ndarray, boxes: np.ndarray, scene, origin, projector: Projector, colour) -> np.ndarray:
+def draw_heads_traffic(image: np.ndarray, boxes: np.ndarray, scene, origin, projector: Projector, colour,
+                       grain=None) -> np.ndarray:
     """A copy of a head picture with the traffic's visible faces filled in. `colour(albedo, normal, view,
-    distance)` gives the uint8 RGB (N, 3) of faces as this camera exposes them."""
+    distance)` gives the uint8 RGB (N, 3) of faces as this camera exposes them; `grain(pixels)` (uint8 (N, 3)
+    to uint8 (N, 3)) adds the camera's sensor noise to the pixels drawn, which are flat fills otherwise."""
     if len(boxes) == 0:
         return image
     o = np.asarray(origin, dtype=float)
@@ -521,6 +615,7 @@ def draw_heads_traffic(image: np.ndarray, boxes: np.ndarray, scene, origin, proj
         return image
     small = depth[::2, ::2]
     ys, xs = np.nonzero(small > 0)
+    hidden = None
     if ys.size:
         static = scene.hit(o, projector.rays_at(xs * 2.0, ys * 2.0))[0]
         hidden = np.zeros(small.shape, dtype=np.uint8)
@@ -529,4 +624,11 @@ def draw_heads_traffic(image: np.ndarray, boxes: np.ndarray, scene, origin, proj
             hidden = cv2.resize(hidden, (w, h), interpolation=cv2.INTER_NEAREST)
             hidden = cv2.dilate(hidden, np.ones((3, 3), np.uint8)).astype(bool)
             layer[hidden] = image[hidden]
+        else:
+            hidden = None
+    if grain is not None:
+        drawn_at = depth > 0
+        if hidden is not None:
+            drawn_at &= ~hidden
+        layer[drawn_at] = grain(layer[drawn_at])
     return layer

@@ -19,6 +19,7 @@ moment, with fresh noise.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import threading
@@ -34,7 +35,6 @@ from .ptz import LIMITS
 from .render import burn_overlay, camera_basis, expose, jpeg, pinhole_rays
 from .scene import HIT_SKY, Scene, direction, pan_tilt
 from . import site as site_
-from .site import Frame, Projector, Site
 
 MOUNT_HEIGHT = 8.0
 PTZ_DROP = 0.25
@@ -135,7 +135,7 @@ class World:
         self.head_gain = tuple(float(g) for g in rng.uniform(0.9, 1.1, 4))
         self.head_white_balance = tuple(tuple(float(c) for c in rng.uniform(0.95, 1.05, 3)) for _head in range(4))
         self._frames = 0
-        self.site = Site(self.seed, index, settings)
+        self.site = site_.Site(self.seed, index, settings)
 
     @property
     def scene(self) -> Scene:
@@ -172,23 +172,29 @@ class World:
     def _look(self) -> tuple[bool, float]:
         return bool(self.settings.night), float(self.settings.noise)
 
-    def head_image(self, camera: int, width: int, height: int) -> np.ndarray:
-        """RGB uint8 picture of a head (no overlay), from the cache when the unit was not knocked since."""
+    def head_image(self, camera: int, width: int, height: int, physics: Physics | None = None,
+                   family: str | None = None) -> np.ndarray:
+        """RGB uint8 picture of a head (no overlay), from the cache when the unit was not knocked since.
+        `physics`, `family`: the mount and lens to render (default: a copy of the unit's now, taken once,
+        so the cache key and the render agree even when a knock or a lens change comes in between)."""
+        physics = copy.copy(self.physics) if physics is None else physics
+        family = self.settings.head_lens if family is None else family
         night, noise = self._look()
         look = site_.head_look(self.settings)
         noise *= site_.noise_factor(look)
-        key = (self.seed, self.index, camera, self.physics.mount, self.physics.mount_pitch, self.physics.mount_roll,
-               self.settings.head_lens, width, height, self.settings.depth_scale, night, noise, look)
+        scene = self.scene
+        key = (self.seed, self.index, camera, physics.mount, physics.mount_pitch, physics.mount_roll,
+               family, width, height, scene.depth_scale, night, noise, look)
         image = HEAD_CACHE.get(key)
         if image is not None:
             return image
         w, h = max(1, round(width * HEAD_RENDER_SCALE)), max(1, round(height * HEAD_RENDER_SCALE))
-        dirs, footprint = head_rays(self.physics, camera, w, h, self.settings.head_lens)
-        radiance = self.scene.radiance(HEAD_CENTRE, dirs, footprint, night=night, look=look).reshape(h, w, 3)
+        dirs, footprint = head_rays(physics, camera, w, h, family)
+        radiance = scene.radiance(HEAD_CENTRE, dirs, footprint, night=night, look=look).reshape(h, w, 3)
         radiance = site_.bloom(radiance, look)
         if (w, h) != (width, height):
             radiance = cv2.resize(radiance, (width, height), interpolation=cv2.INTER_LINEAR)
-        rng = np.random.default_rng([self.seed, self.index, camera, int(abs(self.physics.mount) * 1e6)])
+        rng = np.random.default_rng([self.seed, self.index, camera, int(abs(physics.mount) * 1e6)])
         image = expose(radiance, gain=self.head_gain[camera - 1], gamma=HEAD_GAMMA,
                        white_balance=(1.0, 1.0, 1.0) if night else self.head_white_balance[camera - 1],
                        noise_sigma=noise, rng=rng)
@@ -197,23 +203,32 @@ class World:
 
     def head_frame(self, camera: int, width: int, height: int, when: float | None = None) -> np.ndarray:
         """The cached head picture as the site makes it at monotonic time `when` (default now): traffic
-        drawn in through the head's own rays, then turned by the mast's sway (`site`)."""
-        image = self.head_image(camera, width, height)
+        drawn in through the head's own rays (with the head's sensor noise), then turned by the mast's sway
+        (`site`). The mount and the lens are read once, here, for the cached picture and the site's work."""
+        physics, family = copy.copy(self.physics), self.settings.head_lens
+        image = self.head_image(camera, width, height, physics, family)
+        when = time.monotonic() if when is None else when
         rotation = self.site.sway(when)
-        boxes = self.site.actors(self.scene, when)
+        scene = self.scene
+        boxes = self.site.actors(scene, when)
         if rotation is None and len(boxes) == 0:
             return image
-        family = self.settings.head_lens
-        projector = Projector(lambda w, h: head_rays(self.physics, camera, w, h, family)[0], width, height)
+        projector = site_.Projector(lambda w, h: head_rays(physics, camera, w, h, family)[0], width, height)
         if len(boxes):
             night, look = bool(self.settings.night), site_.head_look(self.settings)
             gain, white = self.head_gain[camera - 1], (1.0, 1.0, 1.0) if night else self.head_white_balance[camera - 1]
+            noise = float(self.settings.noise) * site_.noise_factor(look)
 
             def colour(albedo, normal, view, distance):
-                rad = site_.actor_radiance(look, night, albedo, normal, view, distance, self.scene.sun)
+                rad = site_.actor_radiance(look, night, albedo, normal, view, distance, scene.sun)
                 return expose(rad, gain=gain, gamma=HEAD_GAMMA, white_balance=white)
 
-            image = site_.draw_heads_traffic(image, boxes, self.scene, HEAD_CENTRE, projector, colour)
+            grain = None
+            if noise > 0:
+                frame = int(math.floor(self.site.elapsed(when) * 30.0)) % 2 ** 32  # a frame of 30 per second
+                grain = _grain(np.random.default_rng([self.seed, self.index, camera, 0x6A1, frame]), gain, white,
+                               noise)
+            image = site_.draw_heads_traffic(image, boxes, scene, HEAD_CENTRE, projector, colour, grain)
         if rotation is not None:
             maps = projector.sway_maps(rotation)
             image = cv2.remap(image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -239,7 +254,7 @@ class World:
         return jpeg(burn_overlay(scaled(image, size), stamp, OVERLAY_ORIGIN), quality)
 
     def ptz_image(self, pan: float, tilt: float, zoom: float, width: int, height: int,
-                  frame: Frame | None = None) -> np.ndarray:
+                  frame: site_.Frame | None = None) -> np.ndarray:
         """RGB uint8 picture of the PTZ at pan/tilt/zoom, with fresh sensor noise. `frame`: the time it shows,
         its motion smear and defocus (`site.ptz_frame`; default: now, sharp). The mast's sway turns its rays;
         the traffic is traced in."""
@@ -271,8 +286,19 @@ class World:
                       noise_sigma=noise * PTZ_NOISE_FACTOR, rng=rng)
 
     def ptz_snapshot(self, pan: float, tilt: float, zoom: float, width: int, height: int, quality: int,
-                     size: tuple[int, int] | None = None, frame: Frame | None = None) -> bytes:
+                     size: tuple[int, int] | None = None, frame: site_.Frame | None = None) -> bytes:
         return jpeg(scaled(self.ptz_image(pan, tilt, zoom, width, height, frame), size), quality)
+
+
+def _grain(rng, gain: float, white, noise: float):
+    """Sensor noise for pixels exposed without it (uint8 (N, 3) to uint8 (N, 3)): back to linear, the noise
+    added as `expose` adds it, exposed again."""
+    scale = np.float32(gain) * np.asarray(white, dtype=np.float32)
+
+    def grain(pixels):
+        linear = (pixels.astype(np.float32) / np.float32(255.0)) ** np.float32(HEAD_GAMMA) / scale
+        return expose(linear, gain=gain, gamma=HEAD_GAMMA, white_balance=white, noise_sigma=noise, rng=rng)
+    return grain
 
 
 def scaled(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:

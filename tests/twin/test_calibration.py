@@ -108,7 +108,7 @@ def test_52_first_point_judged_by_tilt(device):
     device.success(CAL + "start.cgi", {"camera": "1"})
     device.success(CAL + "selecttarget.cgi", {"x": "0", "y": "0"})
     pan, tilt = truth(device, 1, 0, 0)
-    assert device.error(CAL + "ontarget.cgi", {"pan": pan, "tilt": tilt - 30}) == 52
+    assert device.error(CAL + "ontarget.cgi", {"pan": pan, "tilt": tilt + 15}) == 52
     assert device.success(CAL + "getinformation.cgi")["CurrentTarget"] == {"X": "0", "Y": "0"}
 
 

@@ -9,8 +9,8 @@ import random
 import pytest
 
 from tests.emulator import optics
-from tests.emulator.optics import (LENS_K1, Head, Physics, Point, angular_distance, fit, match_error, project,
-                                   wrap180)
+from tests.emulator.optics import (LENS_K1, Fit, Head, Physics, Point, angular_distance, fit, lean_angle, match_error,
+                                   project, wrap180)
 
 GRID = [i / 4 for i in range(-4, 5)]
 
@@ -82,7 +82,47 @@ def test_far_points_are_refused():
     points = [Point(x, y, *physics.truth(2, x, y)) for x, y in [(0, 0), (0.5, 0.5)]]
     pan, tilt = physics.truth(2, -0.5, -0.5)
     assert match_error(2, -0.5, -0.5, wrap180(pan + 15 / math.cos(math.radians(tilt))), tilt, points) > 10
-    assert match_error(2, -0.5, -0.5, pan, tilt + 30, []) > 10
+    assert match_error(2, -0.5, -0.5, pan, tilt + 15, []) > 10
+
+
+def test_the_52_allowance_follows_the_lean():
+    """No allowance for an unknocked mount; the lean is the angle of the pitch-then-roll turn."""
+    physics = Physics.generate("1", 0)
+    assert physics.mount_lean == 0.0 and lean_angle(0.0, 0.0) == 0.0
+    assert lean_angle(10.0, 0.0) == pytest.approx(10.0) and lean_angle(0.0, -10.0) == pytest.approx(10.0)
+    assert lean_angle(10.0, 10.0) == pytest.approx(14.13, abs=0.01)
+    assert optics.lean_allowance(0.0, -60.0, -20.0) == 0.0
+    pan, tilt = physics.truth(1, 0, 0)
+    assert match_error(1, 0, 0, pan, tilt + 15, []) == match_error(1, 0, 0, pan, tilt + 15, [], lean=0.0) > 10
+    assert match_error(1, 0, 0, pan, tilt + 15, [], lean=10.0) == pytest.approx(
+        match_error(1, 0, 0, pan, tilt + 15, []) - 10.0)
+    points = [Point(0, 0, pan, tilt)]
+    pan, tilt = physics.truth(1, 0.5, -0.5)
+    far = wrap180(pan + 15 / math.cos(math.radians(tilt)))
+    assert match_error(1, 0.5, -0.5, far, tilt, points) > 10
+    assert match_error(1, 0.5, -0.5, far, tilt, points, lean=5.0) < match_error(1, 0.5, -0.5, far, tilt, points)
+
+
+def test_a_saved_fit_keeps_its_lens_family():
+    physics = Physics.generate("1", 2)
+    pixels = [(-0.8, 0.6), (0.8, 0.6), (0, 0), (-0.8, -0.8), (0.8, -0.8)]
+    radial = fit(2, [Point(x, y, *physics.truth(2, x, y)) for x, y in pixels])
+    fisheye = fit(2, [Point(x, y, *physics.truth(2, x, y, "fisheye")) for x, y in pixels], "fisheye")
+    assert (radial.family, fisheye.family) == ("radial", "fisheye")
+    assert angular_distance(*fisheye.direction(0.9, -0.9), *physics.truth(2, 0.9, -0.9, "fisheye")) < 0.01
+    assert Fit.from_json(fisheye.to_json()) == fisheye
+    old = radial.to_json()
+    del old["family"]  # a state file written before fits kept their family
+    assert Fit.from_json(old) == radial
+    with pytest.raises(ValueError):
+        Fit.from_json({**old, "family": "pinhole"})
+
+
+def test_an_unknown_lens_family_is_refused():
+    with pytest.raises(ValueError, match="lens family"):
+        optics.lens(0.5, 0.5, 110.0, "Fisheye")
+    with pytest.raises(ValueError, match="lens family"):
+        project(0, 20, 0, 110, 0.5, 0.5, "pinhole")
 
 
 @pytest.mark.parametrize("index", range(8))

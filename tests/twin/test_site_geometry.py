@@ -16,9 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.emulator.optics import LENS_K1, MATCH_LIMIT, Head, Physics, Point, angular_distance, fit, match_error
+from tests.emulator.optics import (LENS_K1, MATCH_LIMIT, Head, Physics, Point, angular_distance, fit, match_error,
+                                   nominal)
 from tests.emulator.process import TwinError
-from tests.twin.helpers import PTZ, calibrate, fresh_device, start_twin, stop_twin, wrap180
+from tests.twin.helpers import CAL, PTZ, Device, calibrate, fresh_device, start_twin, stop_twin, wrap180
 
 IMAGE = "/axis-cgi/jpg/image.cgi"
 SMALL = "640x360"
@@ -40,8 +41,8 @@ def device(twin):
     dev.session.close()
 
 
-def refused(twin, host, payload):
-    with pytest.raises(TwinError, match="400"):
+def refused(twin, host, payload, match="400"):
+    with pytest.raises(TwinError, match=match):
         twin.control(host, "POST", "/knock", payload)
 
 
@@ -95,6 +96,21 @@ def test_knock_refusals_change_nothing(twin, device):
         refused(twin, host, payload)
     assert twin.state(host)["mount"] == before
     assert twin.knock(host, pitch=4.0)["mount"]["pitch"] == pytest.approx(10.0)
+
+
+def test_knock_refusals_name_the_field_given(twin, device):
+    refused(twin, device.host, {"degrees": 400}, "degrees out of range")
+    refused(twin, device.host, {"yaw": -361}, "yaw out of range")
+    refused(twin, device.host, {"roll": 10.5}, "roll out of range")
+
+
+def test_knocks_in_small_steps_reach_the_limit(twin, device):
+    """0.1 a step adds up to 10 give or take a rounding, which is not refused; a step beyond is."""
+    for _step in range(100):
+        mount = twin.knock(device.host, pitch=0.1, roll=-0.1)["mount"]
+    assert mount["pitch"] == pytest.approx(10.0) and mount["roll"] == pytest.approx(-10.0)
+    refused(twin, device.host, {"pitch": 0.001}, "pitch out of range")
+    refused(twin, device.host, {"roll": -0.001}, "roll out of range")
 
 
 def test_factory_reset_restores_the_factory_mount(twin, device):
@@ -159,6 +175,30 @@ def test_a_pitch_knock_changes_the_heads_pictures_not_the_ptzs(twin, device):
     assert np.abs(picture(device, endpoint="ptz") - ptz).mean() < 2
 
 
+def test_a_knocked_unit_accepts_points_near_the_truth_and_refuses_far_ones(twin, device):
+    """Pitch 8 and roll -8 (a lean of 11.3 degrees): every point within 0.5 degree of its ray direction is
+    accepted, on every head; one 25 degrees off is refused, as the first point (by tilt, away from the
+    nominal one) and once two points pin the head's pose (by pan or by tilt)."""
+    twin.knock(device.host, pitch=8.0, roll=-8.0)
+    pixels = [(0.0, 0.0), (0.5, 0.5), (-0.5, -0.5), (0.75, -0.25), (-0.75, 0.25)]
+    for camera in range(1, 5):
+        device.success(CAL + "start.cgi", {"camera": str(camera)})
+        for i, (x, y) in enumerate(pixels):
+            pan, tilt = twin.ray(device.host, camera, x, y)
+            device.success(CAL + "selecttarget.cgi", {"x": repr(x), "y": repr(y)})
+            if i == 0:
+                away = 25.0 if tilt > nominal(camera, x, y)[1] else -25.0
+                assert device.error(CAL + "ontarget.cgi", {"pan": repr(pan), "tilt": repr(tilt + away)}) == 52
+            if i == 2:
+                far_pan = wrap180(pan + 25.0 / math.cos(math.radians(tilt)))
+                assert device.error(CAL + "ontarget.cgi", {"pan": repr(far_pan), "tilt": repr(tilt)}) == 52
+                assert device.error(CAL + "ontarget.cgi", {"pan": repr(pan), "tilt": repr(tilt - 25.0)}) == 52
+            near_pan, near_tilt = wrap180(pan + 0.3 / math.cos(math.radians(tilt))), tilt - 0.4 * (-1) ** i
+            device.success(CAL + "ontarget.cgi", {"pan": repr(near_pan), "tilt": repr(near_tilt)})
+        assert twin.state(device.host)["session"]["points"] == len(pixels)
+        device.success(CAL + "abort.cgi")
+
+
 def test_a_recalibration_after_a_knock_saves_and_clicks_land(twin, device):
     assert calibrate(device, 2) is None
     device.connect()
@@ -203,6 +243,48 @@ def test_a_fisheye_calibration_from_exact_points_saves_and_clicks_land(twin, dev
     assert lands_on_the_ray(device, 4) < 0.1
 
 
+def clicked(device, camera):
+    """Where click-to-center on CLICK sends the PTZ."""
+    (px, py), _xy = CLICK
+    assert device.call(PTZ, {"camera": str(camera), "center": f"{px},{py}"}).status_code == 204
+    return device.position()[:2]
+
+
+def test_a_saved_calibration_keeps_the_lens_it_was_fitted_through(twin, device):
+    """Saved under the radial lens, then the lens changes: the saved calibration is what the device has, so
+    click-to-center still lands where the radial fit says, not on the fisheye's ray."""
+    _pixel, (x, y) = CLICK
+    assert calibrate(device, 3) is None
+    device.connect()
+    radial = twin.ray(device.host, 3, x, y)
+    assert angular_distance(*clicked(device, 3), *radial) < 0.1
+    twin.settings(device.host, head_lens="fisheye")
+    assert angular_distance(*twin.ray(device.host, 3, x, y), *radial) > 1.0
+    assert angular_distance(*clicked(device, 3), *radial) < 0.1
+
+
+def test_a_restart_with_another_lens_keeps_the_saved_calibrations_lens(tmp_path_factory):
+    state_dir = tmp_path_factory.mktemp("state")
+    twin = start_twin(tmp_path_factory, state_dir=state_dir)
+    try:
+        device = Device(twin, twin.host(0))
+        _pixel, (x, y) = CLICK
+        assert calibrate(device, 2) is None
+        device.connect()
+        radial = twin.ray(device.host, 2, x, y)
+        saved = json.loads((state_dir / "unit-001.json").read_text())["calibrations"]["2"]
+        assert saved["family"] == "radial"
+        twin.stop()
+        twin.args = twin.args + ("--head-lens", "fisheye")
+        twin.start()
+        device = Device(twin, twin.host(0))
+        assert twin.settings(device.host)["head_lens"] == "fisheye"
+        device.connect()
+        assert angular_distance(*clicked(device, 2), *radial) < 0.1
+    finally:
+        stop_twin(twin)
+
+
 # -- the firmware's model, without HTTP -----------------------------------------------------------------
 
 
@@ -219,7 +301,8 @@ def test_points_near_the_truth_are_accepted_after_knocks(family):
         for x, y in rng.sample(grid, 5):
             pan, tilt = physics.truth(camera, x, y, family)
             pan, tilt = wrap180(pan + 0.3 / math.cos(math.radians(tilt))), tilt - 0.4
-            assert match_error(camera, x, y, pan, tilt, points, family) <= MATCH_LIMIT, (camera, pitch, roll, points)
+            error = match_error(camera, x, y, pan, tilt, points, family, physics.mount_lean)
+            assert error <= MATCH_LIMIT, (camera, pitch, roll, points)
             points.append(Point(x, y, pan, tilt))
         assert fit(camera, [Point(x, y, *physics.truth(camera, x, y, family)) for x, y in grid[::3]],
                    family).residual < 1e-6

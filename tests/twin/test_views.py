@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from tests.emulator import views
 from tests.emulator.device import Settings
 from tests.emulator.optics import Physics, angular_distance
 from tests.emulator.ptz import LIMITS
@@ -137,6 +138,38 @@ def test_head_rays_are_the_optics_projection(family):
         x, y = 2 * (px + 0.5) / 64 - 1, 1 - 2 * (py + 0.5) / 36
         assert np.allclose(grid[py, px], direction(*physics.truth(2, x, y, family)), atol=1e-9)
     assert footprint.min() > 0 and footprint.max() < 4 * footprint.min()
+
+
+@pytest.mark.parametrize("change", ["knock", "lens"])
+def test_a_change_while_a_head_renders_caches_nothing_under_the_wrong_key(monkeypatch, change):
+    """The mount and the lens are read once per picture: a knock or a lens change that comes while a render
+    thread traces keeps that render's picture under the key it was asked for (the old mount and lens)."""
+    settings = Settings()
+    settings.update({"noise": 0.0})
+    world = World(f"cache-race-{change}", 0, Physics.generate(f"cache-race-{change}", 0), settings)
+    original = views.head_rays
+    changes = []
+
+    def change_then_rays(*args):
+        if not changes:
+            if change == "knock":
+                world.physics.knock(5.0)
+            else:
+                world.settings.update({"head_lens": "fisheye"})
+            changes.append(change)
+        return original(*args)
+
+    monkeypatch.setattr(views, "head_rays", change_then_rays)
+    during = world.head_frame(1, 168, 94)
+    monkeypatch.setattr(views, "head_rays", original)
+    assert changes == [change]
+    after = world.head_frame(1, 168, 94)  # rendered anew for the new mount or lens, not the one cached during
+    assert np.abs(after.astype(float) - during).mean() > 5.0
+    if change == "knock":
+        world.physics.knock(-5.0)
+    else:
+        world.settings.update({"head_lens": "radial"})
+    assert np.array_equal(world.head_frame(1, 168, 94), during)
 
 
 def test_parallax_is_the_drop_seen_from_the_point():
