@@ -27,8 +27,8 @@ description:
     a second apart, and never matched.
   - The first point of a unit is found by a search over pan (no knowledge of the mount's offset is needed);
     later points and heads start from what the earlier ones taught.
-  - If someone else moves the PTZ meanwhile (a guard tour, an operator), the run stops and says so. On every
-    way out the PTZ is put back where it was, zoom included.
+  - If someone else moves the PTZ meanwhile (a guard tour, an operator), the run stops, says so, and leaves
+    the PTZ where they put it. On every other way out the PTZ is put back where it was, zoom included.
   - Needs numpy and opencv-python-headless where the task runs (the controller); the other modules of the
     collection do not.
 author:
@@ -153,7 +153,7 @@ put_back_error:
   returned: when both happened
   type: str
 ptz:
-  description: Where the PTZ rests after it was put back.
+  description: Where the PTZ rests after it was put back (or where someone else left it).
   returned: when the PTZ was used
   type: dict
   sample: {pan: 0.0, tilt: 0.0, zoom: 1.0}

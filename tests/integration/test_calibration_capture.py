@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.emulator.device import TOUR_STOPS
 from tests.integration.conftest import device, fresh_units, play
 
 PTZ_ACCOUNT = {"remote_username": "{{ q6000_remote_username }}", "remote_password": "{{ q6000_remote_password }}"}
@@ -173,8 +174,10 @@ def test_someone_else_moving_the_ptz_stops_the_capture_cleanly(twin, unit, workd
     assert result["heads"] == []
     assert twin.state(unit)["session"] is None
     assert twin.state(unit)["calibrated"] == {"1": False, "2": False, "3": False, "4": False}
-    # Put back where it was before the capture started.
-    assert_home(twin, unit)
+    # The PTZ is the tour's now: left at a stop of it, not driven back home.
+    ptz = twin.state(unit)["ptz"]
+    assert (ptz["pan"], ptz["tilt"], ptz["zoom"]) in TOUR_STOPS, ptz
+    assert "left where they put it" in run.output, run.output[-3000:]
 
 
 @pytest.mark.parametrize("options, option", [

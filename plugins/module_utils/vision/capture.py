@@ -215,7 +215,7 @@ def run(client, params, check_mode):
                 failing = sys.exc_info()[1] is not None
                 try:
                     with shielded():
-                        put_back_home(ptz, home, result)
+                        put_back_home(servo, home, result)
                 except VapixError as exc:
                     if not failing:
                         raise
@@ -227,8 +227,8 @@ def run(client, params, check_mode):
         short = ["camera %s: %d of %d" % (h["camera"], len(h["points"]), given_count.get(h["camera"], params["points"]))
                  for h in result["heads"] if len(h["points"]) < given_count.get(h["camera"], params["points"])]
         if short:
-            result["warnings"] = ["fewer points than asked (%s): the other targets could not be matched with "
-                                  "confidence; see refused" % ", ".join(short)]
+            result.setdefault("warnings", []).append("fewer points than asked (%s): the other targets could not be "
+                                                     "matched with confidence; see refused" % ", ".join(short))
         points = sum(len(h["points"]) for h in result["heads"])
         result["moves_per_point"] = round(servo.moves / points, 2) if points else None
     return result

@@ -6,7 +6,8 @@
 remote_calibration's drift_method=image: for each point of a head, the Q6000-E's click-to-center sends the
 PTZ where the saved calibration says the pixel looks; the head's patch is found in the PTZ's picture and the
 PTZ centred on it (ptz_run), and the difference is the drift. A head found moved can be captured anew
-(recapture), from the points the check found. The PTZ is put back where it was on the way out.
+(recapture), from the points the check found. The PTZ is put back where it was on the way out, unless someone
+else moved it meanwhile: then it is theirs.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ class DriftCheck(capture.Capture):
 @contextmanager
 def image_work(client, ptz, params, cameras):
     """A DriftCheck of `cameras` (their pictures taken) for remote_calibration's image drift check; the PTZ is
-    put back where it was on the way out, whatever happens."""
+    put back where it was on the way out, whatever happens, unless someone else moved it meanwhile."""
     check_resolutions(client, ptz, params, cameras)
     servo = Servo(ptz, picture_size("ptz_resolution", params["ptz_resolution"]))
     home = servo.where
@@ -109,4 +110,4 @@ def image_work(client, ptz, params, cameras):
         yield check
     finally:
         with shielded():
-            put_back_home(ptz, home, {})
+            put_back_home(servo, home, {})

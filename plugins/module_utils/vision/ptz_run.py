@@ -42,10 +42,14 @@ MIN_STEP_PIXELS = 6.0  # PTZ pixels a click must go for the degrees per pixel to
 MAX_MOVES = 4  # per point after the approach (one move, or the first point's search), the zoom included
 SUBPIXEL = 10  # center= in tenths of a pixel (imagewidth and imageheight scaled alike)
 OVERLAY_WAIT = 1.1  # seconds between a head's two pictures, so that a burned-in clock shows as a change
+OWNED = 0.1  # degrees (pan, tilt; zoom steps: 1) within which the PTZ is still where the run left it
 
 
 class Servo:
-    """The PTZ as the capture drives it: every move and picture counted, and a check that nobody else moves it."""
+    """The PTZ as the capture drives it: every move and picture counted, and a check that nobody else moves it.
+
+    `where` is where the run last left the PTZ at rest; once the PTZ is found elsewhere, someone else has it
+    and the run moves it no more (PtzMovedError, no put-back)."""
 
     def __init__(self, ptz, size):
         self.ptz = ptz
@@ -57,18 +61,25 @@ class Servo:
         now = position(self.ptz)
         if not same_position(now, self.where):
             raise PtzMovedError("the PTZ was moved by someone else (from pan %.2f, tilt %.2f, zoom %d to pan %.2f, "
-                                "tilt %.2f, zoom %d) while the capture used it; stopped (a guard tour or an "
-                                "operator: stop it and run again)" % (self.where + now), cgi="com/ptz.cgi",
-                                host=self.ptz.host)
+                                "tilt %.2f, zoom %d) while the capture used it; stopped, and the PTZ left to them "
+                                "(a guard tour or an operator: run again when it is free)" % (self.where + now),
+                                cgi="com/ptz.cgi", host=self.ptz.host)
 
     def go(self, pan, tilt, zoom):
         self._still()
-        self.where = move(self.ptz, pan, tilt, zoom, before=self.where)
+        landed = move(self.ptz, pan, tilt, zoom, before=self.where)
         self.moves += 1
-        if abs(wrap180(self.where[0] - pan)) > 0.1 or abs(self.where[1] - tilt) > 0.1:
+        if abs(wrap180(landed[0] - pan)) > OWNED or abs(landed[1] - tilt) > OWNED:
             raise PtzMovedError("the PTZ came to rest at pan %.2f, tilt %.2f, not at pan %.2f, tilt %.2f where it "
-                                "was sent (someone else moves it, or the target is beyond its limits); stopped"
-                                % (self.where[0], self.where[1], pan, tilt), cgi="com/ptz.cgi", host=self.ptz.host)
+                                "was sent (someone else moves it, or the target is beyond its limits); stopped, and "
+                                "the PTZ left there" % (landed[0], landed[1], pan, tilt), cgi="com/ptz.cgi",
+                                host=self.ptz.host)
+        self.where = landed
+
+    def owns(self, now):
+        """Whether the PTZ, read at `now`, is still where the run left it (so that the run may put it back)."""
+        return (abs(wrap180(now[0] - self.where[0])) <= OWNED and abs(now[1] - self.where[1]) <= OWNED
+                and abs(now[2] - self.where[2]) <= 1)
 
     def click(self, u, v, zoom_factor=None):
         """Centre the PTZ on pixel (u, v) of its picture (OpenCV coordinates), zooming by `zoom_factor`."""
@@ -272,8 +283,14 @@ def _as_dict(where):
     return {"pan": where[0], "tilt": where[1], "zoom": where[2]}
 
 
-def put_back_home(ptz, home, result):
-    """The PTZ back where it was, zoom included; the position it rests at goes into the result."""
-    moved_from = position(ptz)
-    put_back(ptz, home)
-    result["ptz"] = _as_dict(settled_position(ptz, before=moved_from, commanded=time.monotonic()))
+def put_back_home(servo, home, result):
+    """The PTZ back where it was, zoom included, when it is still where the run left it: once someone else moved
+    it, it is theirs, and it stays where they put it. The position it rests at goes into the result."""
+    now = position(servo.ptz)
+    if not servo.owns(now):
+        result["ptz"] = _as_dict(now)
+        result.setdefault("warnings", []).append(
+            "the PTZ was moved by someone else during the run: left where they put it, not put back")
+        return
+    put_back(servo.ptz, home)
+    result["ptz"] = _as_dict(settled_position(servo.ptz, before=now, commanded=time.monotonic()))
