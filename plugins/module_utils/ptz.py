@@ -34,7 +34,9 @@ POLL_INTERVAL = 0.15
 # unchanged for this long after the command, never two equal reads of the old position.
 REST_WINDOW = 0.5
 SETTLE_TIMEOUT = 20.0
-SAME = 0.01  # degrees (pan, tilt) and steps (zoom) within which two reads are the same position
+# Degrees (pan, tilt) within which two reads are the same position: more than a read's rounding (units answer
+# two decimals) and its wobble at rest (hundredths of a degree); zoom steps are integers.
+SAME = 0.05
 
 
 def is_link_local(host):
@@ -138,8 +140,8 @@ def position(ptz):
 
 
 def same_position(a, b):
-    """Whether two (pan, tilt, zoom) reads are one position (within SAME)."""
-    return abs(wrap180(a[0] - b[0])) < SAME and abs(a[1] - b[1]) < SAME and abs(a[2] - b[2]) < SAME
+    """Whether two (pan, tilt, zoom) reads are one position (pan and tilt within SAME, the same zoom step)."""
+    return abs(wrap180(a[0] - b[0])) < SAME and abs(a[1] - b[1]) < SAME and abs(a[2] - b[2]) < 0.5
 
 
 def settled_position(ptz, before=None, commanded=None):

@@ -81,9 +81,10 @@ attributes:
   platform:
     platforms: AXIS Q6000-E, AXIS Q60-E
 notes:
-  - C(center=) is sent in tenths of a pixel (C(imagewidth) and C(imageheight) ten times the picture's size), so
-    that the PTZ centres to a fraction of a pixel.
-  - Never reports a change; the PTZ is back where it was when the task ends.
+  - C(center=) and C(areazoom=) are sent in whole pixels of the PTZ's picture as it streams (C(imagewidth) and
+    C(imageheight) its size), as VAPIX types them; the last fraction of a pixel is turned into degrees from the
+    PTZ's own moves.
+  - Never reports a change; the PTZ is back where it was when the task ends, unless someone else moved it.
 seealso:
   - module: vapix.q6000.remote_calibration
   - module: vapix.q6000.remote_ptz

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
 from pathlib import Path
 
 import pytest
@@ -174,7 +175,10 @@ def test_someone_else_moving_the_ptz_stops_the_capture_cleanly(twin, unit, workd
     assert result["heads"] == []
     assert twin.state(unit)["session"] is None
     assert twin.state(unit)["calibrated"] == {"1": False, "2": False, "3": False, "4": False}
-    # The PTZ is the tour's now: left at a stop of it, not driven back home.
+    # The PTZ is the tour's now: left at a stop of it (once there), not driven back home.
+    deadline = time.monotonic() + 10
+    while twin.state(unit)["ptz"]["moving"] and time.monotonic() < deadline:
+        time.sleep(0.1)
     ptz = twin.state(unit)["ptz"]
     assert (ptz["pan"], ptz["tilt"], ptz["zoom"]) in TOUR_STOPS, ptz
     assert "left where they put it" in run.output, run.output[-3000:]

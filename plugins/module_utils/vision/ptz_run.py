@@ -28,7 +28,6 @@ from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
     overview_click,
     position,
     put_back,
-    same_position,
     settled_position,
 )
 from ansible_collections.vapix.q6000.plugins.module_utils.errors import PtzMovedError, TargetError, UnexpectedAnswerError
@@ -40,7 +39,6 @@ CENTRED = 0.6  # PTZ pixels from the picture's centre within which the target is
 CORRECTABLE = 25.0  # PTZ pixels within which the rest is turned into degrees instead of another move
 MIN_STEP_PIXELS = 6.0  # PTZ pixels a click must go for the degrees per pixel to be learnt from it
 MAX_MOVES = 4  # per point after the approach (one move, or the first point's search), the zoom included
-SUBPIXEL = 10  # center= in tenths of a pixel (imagewidth and imageheight scaled alike)
 OVERLAY_WAIT = 1.1  # seconds between a head's two pictures, so that a burned-in clock shows as a change
 OWNED = 0.1  # degrees (pan, tilt; zoom steps: 1) within which the PTZ is still where the run left it
 
@@ -59,7 +57,7 @@ class Servo:
 
     def _still(self):
         now = position(self.ptz)
-        if not same_position(now, self.where):
+        if not self.owns(now):
             raise PtzMovedError("the PTZ was moved by someone else (from pan %.2f, tilt %.2f, zoom %d to pan %.2f, "
                                 "tilt %.2f, zoom %d) while the capture used it; stopped, and the PTZ left to them "
                                 "(a guard tour or an operator: run again when it is free)" % (self.where + now),
@@ -82,11 +80,15 @@ class Servo:
                 and abs(now[2] - self.where[2]) <= 1)
 
     def click(self, u, v, zoom_factor=None):
-        """Centre the PTZ on pixel (u, v) of its picture (OpenCV coordinates), zooming by `zoom_factor`."""
+        """Centre the PTZ on pixel (u, v) of its picture (OpenCV coordinates), zooming by `zoom_factor`.
+
+        In whole pixels of the picture as streamed: VAPIX types center= as integers in the client's video stream,
+        and firmware that holds to it refuses fractions and sizes it does not stream. The half pixel this loses is
+        what the centring turns into degrees afterwards."""
         self._still()
         u, v = min(max(u, -0.5), self.width - 0.5), min(max(v, -0.5), self.height - 0.5)
-        at = "%d,%d" % (round((u + 0.5) * SUBPIXEL), round((v + 0.5) * SUBPIXEL))
-        args = {"imagewidth": str(self.width * SUBPIXEL), "imageheight": str(self.height * SUBPIXEL)}
+        at = "%d,%d" % (min(self.width, max(0, round(u + 0.5))), min(self.height, max(0, round(v + 0.5))))
+        args = {"imagewidth": str(self.width), "imageheight": str(self.height)}
         if zoom_factor is None:
             args["center"] = at
         else:
