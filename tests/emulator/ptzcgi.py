@@ -38,7 +38,8 @@ INTEGER = re.compile(r"^[+-]?[0-9]+$")
 DEFAULT_WIDTH, DEFAULT_HEIGHT = (int(v) for v in RESOLUTION.split("x"))
 # The largest picture either device streams (heads and PTZ list the same resolutions): with `integer_center`
 # a click's imagewidth/imageheight may not exceed it.
-LARGEST = (max(int(r.split("x")[0]) for r in RESOLUTIONS), max(int(r.split("x")[1]) for r in RESOLUTIONS))
+SIZES = [tuple(int(v) for v in r.split("x")) for r in RESOLUTIONS]
+LARGEST = (max(w for w, _h in SIZES), max(h for _w, h in SIZES))
 
 
 class PtzError(Exception):

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.emulator.process import Twin
-from tests.integration.conftest import BIN, PLAYBOOKS, Runner, play, secrets_of
+from tests.integration.conftest import BIN, PLAYBOOKS, play, secrets_of
 from tests.sites import truth_points, write_site
 
 CAL = "/axis-cgi/ptremotecalibration/"

@@ -110,7 +110,7 @@ def test_position_jitter_at_rest(device):
     device.twin.settings(device.host, position_jitter=0.3)
     ptz(device, pan=10, tilt=-10, zoom=500)
     seen = set()
-    for _ in range(20):
+    for _query in range(20):
         pan, tilt, zoom = device.position()
         assert abs(pan - 10) <= 0.3 + 1e-4 and abs(tilt + 10) <= 0.3 + 1e-4, (pan, tilt)
         assert zoom == 500
