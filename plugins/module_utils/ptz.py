@@ -160,15 +160,16 @@ def settled_position(ptz, before=None, commanded=None):
         time.sleep(POLL_INTERVAL)
         now = position(ptz)
         at = time.monotonic()
+        # Against the read where stillness began, not the one before: a slow creep adds up to motion.
         if not same_position(now, last):
             moved = True
             stable_since = at
+            last = now
         elif moved or at - stable_since >= REST_WINDOW:
             return now
         if at > deadline:
             raise VapixError("the PTZ did not come to rest within %ss" % SETTLE_TIMEOUT, cgi="com/ptz.cgi",
                              host=ptz.host)
-        last = now
 
 
 def number(value, digits):

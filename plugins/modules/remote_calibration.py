@@ -92,8 +92,8 @@ options:
       - V(when_uncalibrated) calibrates only the heads the device reports as not calibrated.
       - V(always) calibrates every head given, on every run (always reports a change).
       - V(when_drifted) also checks each calibrated head, by O(drift_method). B(This moves the PTZ); the PTZ is
-        put back where it was afterwards, zoom included, unless someone else moved it meanwhile (the image
-        check then stops and leaves it to them). It needs O(remote_username) and O(remote_password), and
+        put back where it was afterwards, zoom included. With O(drift_method=image), if someone else moves the
+        PTZ meanwhile, the check stops and leaves it to them. It needs O(remote_username) and O(remote_password), and
         the PTZ is reached at O(ptz_hostname).
     type: str
     choices: [when_uncalibrated, always, when_drifted]

@@ -151,30 +151,36 @@ def state(unit: Unit, request: web.Request, payload: dict) -> dict:
     return {**unit.snapshot(), "clock": round(unit.world.site.hours(), 6)}
 
 
-OPERATOR_FIELDS = ("after", "pan", "tilt", "zoom")
+OPERATOR_FIELDS = ("pan", "tilt", "zoom")
+OPERATOR_WHEN = ("after", "after_pictures")
 
 
 def operator(unit: Unit, request: web.Request, payload: dict) -> dict:
     """POST {"after": s, "pan": p, "tilt": t, "zoom": z}: a person sends the PTZ there `after` seconds from now
-    and leaves it (replaces a pending one). GET (and the POST's answer): {"pending", "happened", "ptz",
-    "commands_after"}."""
+    (or, with "after_pictures": n instead of "after", as the PTZ serves its n-th picture from now) and leaves it
+    (replaces a pending one). GET (and the POST's answer): {"pending", "happened", "ptz", "commands_after"}."""
     if request.method == "POST":
-        unknown = set(payload) - set(OPERATOR_FIELDS)
+        unknown = set(payload) - set(OPERATOR_FIELDS) - set(OPERATOR_WHEN)
         if unknown:
             raise ControlError(f"unknown field {sorted(unknown)[0]!r}")
         missing = [name for name in OPERATOR_FIELDS if name not in payload]
         if missing:
             raise ControlError(f"{missing[0]} is required")
-        for name in OPERATOR_FIELDS:
-            if isinstance(payload[name], bool) or not isinstance(payload[name], (int, float)):
+        if sum(name in payload for name in OPERATOR_WHEN) != 1:
+            raise ControlError("give exactly one of after and after_pictures")
+        for name in (*OPERATOR_FIELDS, *OPERATOR_WHEN):
+            if name in payload and (isinstance(payload[name], bool) or not isinstance(payload[name], (int, float))):
                 raise ControlError(f"{name} must be a number")
         limits = unit.motion.limits
         zoom = payload["zoom"]
         if not isinstance(zoom, int) or not limits.min_zoom <= zoom <= limits.max_zoom:
             raise ControlError(f"zoom must be an integer {limits.min_zoom}..{limits.max_zoom}")
-        unit.take_ptz(_number(payload["after"], "after", 0.0, 86400.0),
-                      _number(payload["pan"], "pan", -180.0, 180.0),
-                      _number(payload["tilt"], "tilt", limits.min_tilt, limits.max_tilt), zoom)
+        pictures = payload.get("after_pictures")
+        if pictures is not None and (not isinstance(pictures, int) or not 1 <= pictures <= 100000):
+            raise ControlError("after_pictures must be an integer 1..100000")
+        after = None if "after" not in payload else _number(payload["after"], "after", 0.0, 86400.0)
+        unit.take_ptz(after, _number(payload["pan"], "pan", -180.0, 180.0),
+                      _number(payload["tilt"], "tilt", limits.min_tilt, limits.max_tilt), zoom, pictures)
     return unit.operator_state()
 
 

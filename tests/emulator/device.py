@@ -227,12 +227,14 @@ class Link:
 @dataclass
 class Operator:
     """A person who takes the PTZ (`POST /emulator/operator`): where they send it (pan, tilt, zoom), when
-    (`due`, monotonic seconds, while pending), whether they did, and how many commands moved it after."""
+    (`due`, monotonic seconds, or `pictures`, the PTZ pictures left to serve, while pending), whether they did,
+    and how many commands moved it after."""
 
     pan: float | None = None
     tilt: float | None = None
     zoom: int | None = None
     due: float | None = None
+    pictures: int | None = None
     happened: bool = False
     commands_after: int = 0
     timer: asyncio.TimerHandle | None = None
@@ -415,19 +417,20 @@ class Unit:
             self.motion.zoom = zoom
             self._tour_next = now + period
 
-    def take_ptz(self, after: float, pan: float, tilt: float, zoom: int) -> None:
-        """A person sends the PTZ to (pan, tilt, zoom) `after` seconds from now and leaves it there; replaces
-        a pending one. Timed on the event loop (when there is one) so it happens on time with no request
-        around; `operator_tick` also applies it lazily on every request, whichever comes first."""
+    def take_ptz(self, after: float | None, pan: float, tilt: float, zoom: int, pictures: int | None = None) -> None:
+        """A person sends the PTZ to (pan, tilt, zoom) `after` seconds from now, or as the PTZ serves its
+        `pictures`-th picture from now, and leaves it there; replaces a pending one. Timed on the event loop
+        (when there is one) so it happens on time with no request around; `operator_tick` also applies it
+        lazily on every request, whichever comes first."""
         self.forget_operator()
         limits = self.motion.limits
         self.operator = Operator(limits.clamp_pan(pan), limits.clamp_tilt(tilt), limits.clamp_zoom(zoom),
-                                 due=time.monotonic() + after)
+                                 due=None if after is None else time.monotonic() + after, pictures=pictures)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        if loop is not None and after > 0:
+        if loop is not None and after is not None and after > 0:
             operator = self.operator
             operator.timer = loop.call_later(after, self._operator_moves, operator)
         self.operator_tick()
@@ -437,12 +440,19 @@ class Unit:
         if self.operator.due is not None and time.monotonic() >= self.operator.due:
             self._operator_moves(self.operator)
 
+    def operator_picture(self) -> None:
+        """The PTZ serves a picture: the person's move, when it waits for this one, starts before it is taken."""
+        if self.operator.pictures is not None:
+            self.operator.pictures -= 1
+            if self.operator.pictures <= 0:
+                self._operator_moves(self.operator)
+
     def _operator_moves(self, operator: Operator) -> None:
-        if operator is not self.operator or operator.due is None:
+        if operator is not self.operator or (operator.due is None and operator.pictures is None):
             return
         if operator.timer is not None:
             operator.timer.cancel()
-        operator.due, operator.timer, operator.happened = None, None, True
+        operator.due, operator.pictures, operator.timer, operator.happened = None, None, None, True
         self.motion.move_to(operator.pan, operator.tilt)
         self.motion.zoom = operator.zoom
 
@@ -460,7 +470,8 @@ class Unit:
     def operator_state(self) -> dict:
         operator = self.operator
         ptz = None if operator.pan is None else {"pan": operator.pan, "tilt": operator.tilt, "zoom": operator.zoom}
-        return {"pending": operator.due is not None, "happened": operator.happened, "ptz": ptz,
+        return {"pending": operator.due is not None or operator.pictures is not None,
+                "happened": operator.happened, "ptz": ptz,
                 "commands_after": operator.commands_after}
 
     # -- lifecycle ----------------------------------------------------------------------

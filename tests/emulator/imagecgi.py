@@ -66,6 +66,7 @@ async def on_image(endpoint: Endpoint, args: dict[str, str]) -> web.Response:
         data = await loop.run_in_executor(RENDERERS, unit.world.head_snapshot, camera, width, height, quality,
                                           size, scene_time(unit.settings))
     else:
+        unit.operator_picture()
         pan, tilt, zoom, frame = ptz_frame(unit.motion, unit.settings)
         data = await loop.run_in_executor(RENDERERS, unit.world.ptz_snapshot, pan, tilt, zoom,
                                           width, height, quality, size, frame)

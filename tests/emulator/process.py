@@ -240,10 +240,13 @@ class Twin:
     def state(self, host: str) -> dict:
         return self.control(host, "GET", "/state")
 
-    def operator(self, host: str, after: float, pan: float, tilt: float, zoom: int) -> dict:
-        """A person sends that unit's PTZ to (pan, tilt, zoom) `after` seconds from now and leaves it there
-        (replaces a pending one); answers as operator_state."""
-        return self.control(host, "POST", "/operator", {"after": after, "pan": pan, "tilt": tilt, "zoom": zoom})
+    def operator(self, host: str, after: float | None, pan: float, tilt: float, zoom: int, *,
+                 after_pictures: int | None = None) -> dict:
+        """A person sends that unit's PTZ to (pan, tilt, zoom) `after` seconds from now (or, with after None, as
+        the PTZ serves its `after_pictures`-th picture) and leaves it there (replaces a pending one); answers as
+        operator_state."""
+        when = {"after": after} if after is not None else {"after_pictures": after_pictures}
+        return self.control(host, "POST", "/operator", {**when, "pan": pan, "tilt": tilt, "zoom": zoom})
 
     def operator_state(self, host: str) -> dict:
         """{"pending", "happened", "ptz" (the person's pan/tilt/zoom, or None), "commands_after"}."""

@@ -177,7 +177,8 @@ def test_someone_else_moving_the_ptz_stops_the_capture_cleanly(twin, unit, workd
     assert twin.state(unit)["calibrated"] == {"1": False, "2": False, "3": False, "4": False}
     # The PTZ is the tour's now: left at a stop of it (once there), not driven back home.
     deadline = time.monotonic() + 10
-    while twin.state(unit)["ptz"]["moving"] and time.monotonic() < deadline:
+    while twin.state(unit)["ptz"]["moving"]:
+        assert time.monotonic() < deadline, "the tour's move never ended"
         time.sleep(0.1)
     ptz = twin.state(unit)["ptz"]
     assert (ptz["pan"], ptz["tilt"], ptz["zoom"]) in TOUR_STOPS, ptz

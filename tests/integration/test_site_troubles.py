@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
@@ -106,16 +105,15 @@ def knock_about(twin, unit, camera, degrees):
 
 
 def person_takes_the_ptz(twin, unit, run_it, pictures):
-    """A person takes the PTZ once the run has taken `pictures` pictures with it, and keeps it; the run's outcome
-    once the person's move is over. Counting pictures, not seconds, puts the person at the same moment of the
+    """A person takes the PTZ as the run takes its `pictures`-th picture with it, and keeps it; the run's outcome
+    once the person's move is over. The twin counts the pictures, so the person comes at the same moment of the
     run however busy the machine is."""
-    twin.reset(unit)
-    with ThreadPoolExecutor(1) as pool:
-        running = pool.submit(run_it)
-        while twin.counters(unit)["cgi"].get("ptz:/axis-cgi/jpg/image.cgi", 0) < pictures and not running.done():
-            time.sleep(0.05)
-        twin.operator(unit, after=0, **PERSON)
-        run = running.result()
+    twin.operator(unit, None, after_pictures=pictures, **PERSON)
+    run = run_it()
+    state = twin.operator_state(unit)
+    if not state["happened"]:
+        twin.operator(unit, None, after_pictures=100000, **PERSON)  # not in the middle of the next test
+    assert state["happened"], "the run ended before the person took the PTZ: it proves nothing (%s)" % state
     deadline = time.monotonic() + 30
     while twin.state(unit)["ptz"]["moving"]:
         assert time.monotonic() < deadline, "the person's move never ended"
@@ -128,6 +126,7 @@ def assert_left_to_the_person(twin, unit, run, register):
     assert run.rc != 0, "the run ended before the person took the PTZ: it proves nothing"
     message = run.result(register, unit)["msg"]
     assert "someone else" in message, message
+    assert "left where they put it" in run.output, run.output[-3000:]
     assert twin.operator_state(unit)["commands_after"] == 0, twin.operator_state(unit)
     ptz = twin.state(unit)["ptz"]
     assert (ptz["pan"], ptz["tilt"], ptz["zoom"]) == pytest.approx(tuple(PERSON.values()), abs=0.02), ptz

@@ -208,6 +208,22 @@ def test_factory_reset_clears_a_pending_person(device):
     assert device.position() == (0, 0, 1)
 
 
+def test_operator_after_pictures_moves_as_the_ptz_serves_that_picture(device):
+    twin, host = device.twin, device.host
+    answer = twin.operator(host, None, 40, -15, 3000, after_pictures=2)
+    assert answer["pending"] is True and answer["happened"] is False
+    picture = {"resolution": "640x360"}
+    assert device.call("/axis-cgi/jpg/image.cgi", picture, endpoint="ptz").status_code == 200
+    assert twin.operator_state(host)["pending"] is True and device.position() == (0, 0, 1)
+    assert device.call("/axis-cgi/jpg/image.cgi", picture, endpoint="ptz").status_code == 200
+    assert twin.operator_state(host)["happened"] is True
+    assert device.position() == (40, -15, 3000)
+    with pytest.raises(TwinError, match="exactly one of after and after_pictures"):
+        twin.control(host, "POST", "/operator", {"after": 1, "after_pictures": 2, "pan": 0, "tilt": 0, "zoom": 1})
+    with pytest.raises(TwinError, match="after_pictures must be an integer"):
+        twin.operator(host, None, 0, 0, 1, after_pictures=0)
+
+
 def test_commands_after_count_moves_on_both_devices(device):
     twin, host = device.twin, device.host
     ready_overview(device)

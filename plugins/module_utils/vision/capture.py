@@ -9,7 +9,8 @@ of a unit is found by a search over pan; later ones start from a fit of the poin
 (headmodel, the device's own fit), so most points take two or three moves.
 
 Nothing is saved and no calibration session is opened; the PTZ is put back where it was, zoom included, on
-every way out. If someone else moves the PTZ meanwhile (a guard tour, an operator), the run stops.
+every way out, except when someone else moved it meanwhile (a guard tour, an operator): the run stops then, and
+leaves the PTZ to them.
 """
 
 from __future__ import annotations
@@ -221,7 +222,8 @@ def run(client, params, check_mode):
                         raise
                     # The failure that stopped the capture stays the task's message; this one goes beside it.
                     result["put_back_error"] = str(exc)
-            # Only a capture whose PTZ is back returns its point sets.
+            # Only a capture that ended its own work (the PTZ put back, or left to someone who took it after the
+            # last point) returns its point sets.
             result["heads"] = heads
         given_count = {camera: len(pixels) for camera, pixels in given.items()}
         short = ["camera %s: %d of %d" % (h["camera"], len(h["points"]), given_count.get(h["camera"], params["points"]))

@@ -13,10 +13,11 @@ else moved it meanwhile: then it is theirs.
 from __future__ import annotations
 
 import base64
+import sys
 from contextlib import contextmanager
 
 from ansible_collections.vapix.q6000.plugins.module_utils._interrupts import shielded
-from ansible_collections.vapix.q6000.plugins.module_utils.errors import CaptureError, TargetError
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import CaptureError, TargetError, VapixError
 from ansible_collections.vapix.q6000.plugins.module_utils._image_options import picture_size
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import (
     angular_distance,
@@ -109,5 +110,14 @@ def image_work(client, ptz, params, cameras):
         check.head_pictures(cameras)
         yield check
     finally:
-        with shielded():
-            put_back_home(servo, home, {})
+        failing = sys.exc_info()[1] is not None
+        left = {}
+        try:
+            with shielded():
+                put_back_home(servo, home, left)
+        except VapixError as exc:
+            if not failing:
+                raise
+            # The failure that stopped the check stays the task's message; this one goes beside it.
+            left.setdefault("warnings", []).append("the PTZ could not be put back: %s" % exc)
+        client.warnings.extend(left.get("warnings", []))

@@ -7,7 +7,8 @@ The head's patch around a pixel is found in the PTZ's picture (matching.locate) 
 with its own `center=` (or `areazoom=`, which zooms by a known factor), so no table of the PTZ's field of
 view is needed. When the patch sits at the picture's centre, at a zoom where the PTZ sees finer than the
 head, the PTZ's position is the point. Every move and picture is counted; if someone else moves the PTZ
-meanwhile (a guard tour, an operator), the run stops. The PTZ is put back where it was, zoom included.
+meanwhile (a guard tour, an operator), the run stops and leaves it to them. Otherwise the PTZ is put back where it
+was, zoom included.
 """
 
 from __future__ import annotations
@@ -40,42 +41,52 @@ CORRECTABLE = 25.0  # PTZ pixels within which the rest is turned into degrees in
 MIN_STEP_PIXELS = 6.0  # PTZ pixels a click must go for the degrees per pixel to be learnt from it
 MAX_MOVES = 4  # per point after the approach (one move, or the first point's search), the zoom included
 OVERLAY_WAIT = 1.1  # seconds between a head's two pictures, so that a burned-in clock shows as a change
-OWNED = 0.1  # degrees (pan, tilt; zoom steps: 1) within which the PTZ is still where the run left it
+OWNED = 0.25  # degrees (pan, tilt; zoom steps: 1) within which the PTZ is still where the run left it
 
 
 class Servo:
     """The PTZ as the capture drives it: every move and picture counted, and a check that nobody else moves it.
 
-    `where` is where the run last left the PTZ at rest; once the PTZ is found elsewhere, someone else has it
-    and the run moves it no more (PtzMovedError, no put-back)."""
+    `where` is where the run last left the PTZ at rest, and `pending` says that a command of the run's is on its
+    way (sent, its rest not yet seen): the PTZ is the run's then, even away from `where` (an interrupted run
+    still puts it back). Once the PTZ is found elsewhere with nothing pending, someone else has it and the run
+    moves it no more (PtzMovedError, no put-back). A person's move in the instant between the run's check and its
+    next command cannot be told from the run's own."""
 
     def __init__(self, ptz, size):
         self.ptz = ptz
         self.width, self.height = self.asked = size
         self.moves = self.snapshots = 0
+        self.pending = False
         self.where = settled_position(ptz)
 
     def _still(self):
         now = position(self.ptz)
         if not self.owns(now):
             raise PtzMovedError("the PTZ was moved by someone else (from pan %.2f, tilt %.2f, zoom %d to pan %.2f, "
-                                "tilt %.2f, zoom %d) while the capture used it; stopped, and the PTZ left to them "
+                                "tilt %.2f, zoom %d) while the run used it; stopped, and the PTZ left to them "
                                 "(a guard tour or an operator: run again when it is free)" % (self.where + now),
                                 cgi="com/ptz.cgi", host=self.ptz.host)
 
+    def _elsewhere(self, message):
+        """The run's command did not leave the PTZ where it should: someone else moved it meanwhile."""
+        self.pending = False
+        return PtzMovedError(message + "; stopped, and the PTZ left there (a guard tour or an operator: run again "
+                             "when it is free)", cgi="com/ptz.cgi", host=self.ptz.host)
+
     def go(self, pan, tilt, zoom):
         self._still()
+        self.pending = True
         landed = move(self.ptz, pan, tilt, zoom, before=self.where)
         self.moves += 1
         if abs(wrap180(landed[0] - pan)) > OWNED or abs(landed[1] - tilt) > OWNED:
-            raise PtzMovedError("the PTZ came to rest at pan %.2f, tilt %.2f, not at pan %.2f, tilt %.2f where it "
-                                "was sent (someone else moves it, or the target is beyond its limits); stopped, and "
-                                "the PTZ left there" % (landed[0], landed[1], pan, tilt), cgi="com/ptz.cgi",
-                                host=self.ptz.host)
-        self.where = landed
+            raise self._elsewhere("the PTZ came to rest at pan %.2f, tilt %.2f, not at pan %.2f, tilt %.2f where it "
+                                  "was sent (someone else moved it, or the target is beyond its limits)"
+                                  % (landed[0], landed[1], pan, tilt))
+        self.where, self.pending = landed, False
 
     def owns(self, now):
-        """Whether the PTZ, read at `now`, is still where the run left it (so that the run may put it back)."""
+        """Whether the PTZ, read at `now`, is still where the run left it."""
         return (abs(wrap180(now[0] - self.where[0])) <= OWNED and abs(now[1] - self.where[1]) <= OWNED
                 and abs(now[2] - self.where[2]) <= 1)
 
@@ -84,24 +95,36 @@ class Servo:
 
         In whole pixels of the picture as streamed: VAPIX types center= as integers in the client's video stream,
         and firmware that holds to it refuses fractions and sizes it does not stream. The half pixel this loses is
-        what the centring turns into degrees afterwards."""
+        what the centring turns into degrees afterwards. The offset from the centre actually clicked, in pixels."""
         self._still()
-        u, v = min(max(u, -0.5), self.width - 0.5), min(max(v, -0.5), self.height - 0.5)
-        at = "%d,%d" % (min(self.width, max(0, round(u + 0.5))), min(self.height, max(0, round(v + 0.5))))
+        px, py = self.clicked(u, v)
         args = {"imagewidth": str(self.width), "imageheight": str(self.height)}
         if zoom_factor is None:
-            args["center"] = at
+            args["center"] = "%d,%d" % (px, py)
         else:
-            args["areazoom"] = "%s,%d" % (at, round(zoom_factor * 100))
+            args["areazoom"] = "%d,%d,%d" % (px, py, round(zoom_factor * 100))
         before, commanded = self.where, time.monotonic()
+        self.pending = True
         self.ptz.ptz(args, write=True)
-        self.where = settled_position(self.ptz, before=before, commanded=commanded)
+        landed = settled_position(self.ptz, before=before, commanded=commanded)
         self.moves += 1
+        if zoom_factor is None and abs(landed[2] - before[2]) > 1:
+            raise self._elsewhere("the PTZ's zoom went from %d to %d on a click that keeps it"
+                                  % (before[2], landed[2]))
+        self.where, self.pending = landed, False
+        return px - self.width / 2.0, py - self.height / 2.0
+
+    def clicked(self, u, v):
+        """The whole pixel (VAPIX's X, Y: 0..width, 0..height) a click on OpenCV pixel (u, v) sends."""
+        return (min(self.width, max(0, round(min(max(u, -0.5), self.width - 0.5) + 0.5))),
+                min(self.height, max(0, round(min(max(v, -0.5), self.height - 0.5) + 0.5))))
 
     def overview_click(self, client, camera, x, y, size):
         """ptz.overview_click, counted and watched like the PTZ's own moves; the pixel actually clicked."""
         self._still()
+        self.pending = True
         clicked, self.where = overview_click(client, self.ptz, camera, x, y, size, self.where)
+        self.pending = False
         self.moves += 1
         return clicked
 
@@ -250,14 +273,14 @@ class PtzRun:
         if match.scale < FINE_SCALE / 1.5:
             factor = min(30.0, max(1.0, FINE_SCALE / match.scale))
             expected = matching.recentred(match.mapping, match.u, match.v, *size, factor=factor)
-            wide, offset = self.servo.where, self._centre_offset(match)
-            self.servo.click(match.u, match.v, factor)
+            wide = self.servo.where
+            offset = self.servo.click(match.u, match.v, factor)
             self.knowledge.learn_step(wide, self.servo.where, offset)
             match = matching.follow(head, x, y, self.servo.picture(), self.radius_fine, expected)
         while True:
             du, dv = self._centre_offset(match)
-            if math.hypot(du, dv) <= CENTRED:
-                break
+            if math.hypot(du, dv) <= CENTRED or self.servo.clicked(match.u, match.v) == (size[0] / 2, size[1] / 2):
+                break  # centred, or as near as a click in whole pixels gets
             step = self.knowledge.step(math.hypot(du, dv))
             if step is not None:
                 # A few pixels off: the PTZ's own degrees per pixel (learnt from its moves) say where it looks.
@@ -270,8 +293,8 @@ class PtzRun:
                                   % (MAX_MOVES, math.hypot(du, dv)))
             expected = matching.recentred(match.mapping, match.u, match.v, *size)
             before = self.servo.where
-            self.servo.click(match.u, match.v)
-            self.knowledge.learn_step(before, self.servo.where, (du, dv), factor)
+            offset = self.servo.click(match.u, match.v)
+            self.knowledge.learn_step(before, self.servo.where, offset, factor)
             match = matching.follow(head, x, y, self.servo.picture(), self.radius_fine, expected)
         return self._point(x, y, self.servo.where[0], self.servo.where[1], match)
 
@@ -286,10 +309,11 @@ def _as_dict(where):
 
 
 def put_back_home(servo, home, result):
-    """The PTZ back where it was, zoom included, when it is still where the run left it: once someone else moved
-    it, it is theirs, and it stays where they put it. The position it rests at goes into the result."""
+    """The PTZ back where it was, zoom included, when it is still the run's (where the run left it, or a command
+    of the run's on its way): once someone else moved it, it is theirs, and it stays where they put it. The
+    position it was read at, or rests at after the put-back, goes into the result."""
     now = position(servo.ptz)
-    if not servo.owns(now):
+    if not (servo.pending or servo.owns(now)):
         result["ptz"] = _as_dict(now)
         result.setdefault("warnings", []).append(
             "the PTZ was moved by someone else during the run: left where they put it, not put back")
