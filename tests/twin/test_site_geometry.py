@@ -19,26 +19,12 @@ import pytest
 from tests.emulator.optics import (LENS_K1, MATCH_LIMIT, Head, Physics, Point, angular_distance, fit, match_error,
                                    nominal)
 from tests.emulator.process import TwinError
-from tests.twin.helpers import CAL, PTZ, Device, calibrate, fresh_device, start_twin, stop_twin, wrap180
+from tests.twin.helpers import CAL, PTZ, Device, calibrate, start_twin, stop_twin, wrap180
 
 IMAGE = "/axis-cgi/jpg/image.cgi"
 SMALL = "640x360"
 CENTRE = (0.0, 0.0)
 CLICK = ((1400, 700), (0.4583333333333333, -0.2962962962962963))  # pixel of 1920x1080, normalized
-
-
-@pytest.fixture(scope="module")
-def twin(tmp_path_factory):
-    twin = start_twin(tmp_path_factory)
-    yield twin
-    stop_twin(twin)
-
-
-@pytest.fixture
-def device(twin):
-    dev = fresh_device(twin)
-    yield dev
-    dev.session.close()
 
 
 def refused(twin, host, payload, match="400"):

@@ -17,7 +17,7 @@ from tests.emulator.optics import Physics
 from tests.emulator.ptz import LIMITS, Motion
 from tests.emulator.render import camera_basis, pinhole_rays, unjpeg
 from tests.emulator.views import HEAD_CENTRE, PTZ_CENTRE, World, head_rays
-from tests.twin.helpers import PTZ, fresh_device, start_twin, stop_twin
+from tests.twin.helpers import PTZ
 
 IMAGE = "/axis-cgi/jpg/image.cgi"
 W, H = 640, 360
@@ -27,23 +27,9 @@ cv2.setNumThreads(1)
 
 
 @pytest.fixture(scope="module")
-def twin(tmp_path_factory):
-    twin = start_twin(tmp_path_factory)
-    yield twin
-    stop_twin(twin)
-
-
-@pytest.fixture(scope="module")
 def world():
     """The same world as the twin's first unit (seed 1, index 0), to find roads and the parking lot."""
     return World("1", 0, Physics.generate("1", 0), Settings())
-
-
-@pytest.fixture
-def device(twin):
-    dev = fresh_device(twin)
-    yield dev
-    dev.session.close()
 
 
 def picture(device, camera=1, endpoint="q6000") -> np.ndarray:
