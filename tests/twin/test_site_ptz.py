@@ -24,11 +24,6 @@ def overview(device, **args):
     assert response.status_code == 204, response.text
 
 
-def field(zoom: int) -> float:
-    """Horizontal field of view (degrees) at a zoom step."""
-    return LIMITS.field_angle(zoom)
-
-
 def zoom_now(device) -> int:
     return device.twin.state(device.host)["ptz"]["zoom"]
 
@@ -49,11 +44,11 @@ def test_click_zoom_zooms_in_after_a_click_through_the_q6000(device):
     assert zoom_now(device) == 2000  # click_zoom 1: today's behaviour
     device.twin.settings(device.host, click_zoom=2)
     overview(device, center="960,540")
-    assert field(zoom_now(device)) == pytest.approx(field(2000) / 2, rel=2e-3)
+    assert LIMITS.field_angle(zoom_now(device)) == pytest.approx(LIMITS.field_angle(2000) / 2, rel=2e-3)
     ptz(device, zoom=2000)
     overview(device, areazoom="960,540,200")  # the command doubles the magnification, the click halves the field
     commanded = LIMITS.zoom_for(LIMITS.magnification(2000) * 2)
-    assert field(zoom_now(device)) == pytest.approx(field(commanded) / 2, rel=3e-3)
+    assert LIMITS.field_angle(zoom_now(device)) == pytest.approx(LIMITS.field_angle(commanded) / 2, rel=3e-3)
 
 
 def test_click_zoom_leaves_the_ptzs_own_clicks_alone(device):
