@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 
 from ansible_collections.vapix.q6000.plugins.module_utils._connection import check_number
-from ansible_collections.vapix.q6000.plugins.module_utils._interrupts import reporting, shielded
+from ansible_collections.vapix.q6000.plugins.module_utils._interrupts import reporting
 from ansible_collections.vapix.q6000.plugins.module_utils._image_options import (
     IMAGE_ARGUMENT_SPEC,
     check_image_options,
@@ -26,7 +26,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils._image_options import 
 )
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import project, worst_points_ranked, wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import connect, limits
-from ansible_collections.vapix.q6000.plugins.module_utils.errors import CaptureError, TargetError, ValidationError, VapixError
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import CaptureError, TargetError, ValidationError
 from ansible_collections.vapix.q6000.plugins.module_utils.vision import matching
 from ansible_collections.vapix.q6000.plugins.module_utils.vision.ptz_run import (
     MIN_POINTS,
@@ -34,7 +34,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.vision.ptz_run import 
     PtzRun,
     Servo,
     nominal,
-    put_back_home,
+    put_back_on_the_way_out,
 )
 
 LIBRARIES = (("opencv-python-headless and numpy", matching.HAS_VISION, matching.VISION_IMPORT_ERROR),)
@@ -213,15 +213,9 @@ def run(client, params, check_mode):
                         camera, params["points"], params["fit_budget"], given.get(camera))})
             finally:
                 result.update(refused=capture.refused, moves=servo.moves, snapshots=servo.snapshots)
-                failing = sys.exc_info()[1] is not None
-                try:
-                    with shielded():
-                        put_back_home(servo, home, result)
-                except VapixError as exc:
-                    if not failing:
-                        raise
-                    # The failure that stopped the capture stays the task's message; this one goes beside it.
-                    result["put_back_error"] = str(exc)
+                unput = put_back_on_the_way_out(servo, home, result, sys.exc_info()[1] is not None)
+                if unput is not None:
+                    result["put_back_error"] = str(unput)
             # Only a capture that ended its own work (the PTZ put back, or left to someone who took it after the
             # last point) returns its point sets.
             result["heads"] = heads

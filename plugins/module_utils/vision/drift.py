@@ -16,8 +16,7 @@ import base64
 import sys
 from contextlib import contextmanager
 
-from ansible_collections.vapix.q6000.plugins.module_utils._interrupts import shielded
-from ansible_collections.vapix.q6000.plugins.module_utils.errors import CaptureError, TargetError, VapixError
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import CaptureError, TargetError
 from ansible_collections.vapix.q6000.plugins.module_utils._image_options import picture_size
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import (
     angular_distance,
@@ -30,7 +29,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.vision.ptz_run import 
     MIN_POINTS,
     Servo,
     check_resolutions,
-    put_back_home,
+    put_back_on_the_way_out,
 )
 
 LIBRARIES = capture.LIBRARIES  # the check matches pictures as the capture does
@@ -110,14 +109,8 @@ def image_work(client, ptz, params, cameras):
         check.head_pictures(cameras)
         yield check
     finally:
-        failing = sys.exc_info()[1] is not None
         left = {}
-        try:
-            with shielded():
-                put_back_home(servo, home, left)
-        except VapixError as exc:
-            if not failing:
-                raise
-            # The failure that stopped the check stays the task's message; this one goes beside it.
-            left.setdefault("warnings", []).append("the PTZ could not be put back: %s" % exc)
+        unput = put_back_on_the_way_out(servo, home, left, sys.exc_info()[1] is not None)
+        if unput is not None:
+            left.setdefault("warnings", []).append("the PTZ could not be put back: %s" % unput)
         client.warnings.extend(left.get("warnings", []))

@@ -17,6 +17,7 @@ import math
 import time
 
 from ansible_collections.vapix.q6000.plugins.module_utils._image_options import check_streamed, picture_size
+from ansible_collections.vapix.q6000.plugins.module_utils._interrupts import shielded
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import (
     NOMINAL,
     fit,
@@ -31,7 +32,12 @@ from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
     put_back,
     settled_position,
 )
-from ansible_collections.vapix.q6000.plugins.module_utils.errors import PtzMovedError, TargetError, UnexpectedAnswerError
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import (
+    PtzMovedError,
+    TargetError,
+    UnexpectedAnswerError,
+    VapixError,
+)
 from ansible_collections.vapix.q6000.plugins.module_utils.vision import matching
 
 MIN_POINTS = 4  # a head with fewer usable points fails: Axis recommends at least four
@@ -320,3 +326,17 @@ def put_back_home(servo, home, result):
         return
     put_back(servo.ptz, home)
     result["ptz"] = _as_dict(settled_position(servo.ptz, before=now, commanded=time.monotonic()))
+
+
+def put_back_on_the_way_out(servo, home, result, failing):
+    """put_back_home as a run ends, shielded from interrupts. A put-back that fails is raised when the run itself
+    succeeded, and returned when another failure (`failing`) already stopped the run: that failure stays the
+    task's message, and the caller says this one beside it."""
+    try:
+        with shielded():
+            put_back_home(servo, home, result)
+    except VapixError as exc:
+        if not failing:
+            raise
+        return exc
+    return None
