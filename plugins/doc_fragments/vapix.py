@@ -166,4 +166,13 @@ options:
     description: Resolution of the PTZ's snapshots, one of the PTZ's C(Properties.Image.Resolution).
     type: str
     default: 1280x720
+  ptz_idle:
+    description:
+      - Seconds the PTZ must stay where it is before the run's first move. A PTZ that moves meanwhile is in use
+        (a guard tour, a person following something): the run leaves it alone, and the unit's heads are not
+        measured (or not captured), with the reason. C(0) skips the wait.
+      - Whatever this says, a PTZ moved by anyone else during the run is left to them from then on: the run moves
+        it no more and does not put it back.
+    type: float
+    default: 3.0
 """

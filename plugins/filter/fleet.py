@@ -36,6 +36,11 @@ def _int(value):
         return None
 
 
+def _sort_key(camera):
+    """Cameras in order, one that is not a number (none) last."""
+    return (camera is None, camera or 0)
+
+
 def _warn(message):
     if Display is not None:
         Display().warning(message)
@@ -67,9 +72,15 @@ def _unit_result(variables, playbook):
         heads = [_mapping(h) for h in _list(measured.get('heads'))]
         declared = [_int(_mapping(h).get('camera')) for h in _list(variables.get('q6000_calibration_heads'))]
         drift = {_int(h.get('camera')): _mapping(h.get('drift')) for h in heads if h.get('drift')}
+        # A head the image check looked at but could not judge (PTZ in use, too dark, too few points) is not
+        # measured: no problem of the unit, neither drifted nor failed.
+        unjudged = [c for c, d in drift.items() if d.get('status') == 'not_measured']
+        judged = {c: d for c, d in drift.items() if c not in unjudged}
+        not_measured = [c for c in declared if c not in judged] + sorted(
+            (c for c in unjudged if c not in declared), key=_sort_key)
         entry = {
-            'heads_drifted': sorted(c for c, d in drift.items() if d.get('flagged')),
-            'heads_not_measured': [c for c in declared if c not in drift] if playbook == 'check' or drift else [],
+            'heads_drifted': sorted((c for c, d in judged.items() if d.get('flagged')), key=_sort_key),
+            'heads_not_measured': not_measured if playbook == 'check' or drift else [],
             'changed': bool(measured.get('changed')) or bool(_mapping(link).get('changed')),
         }
         results = [link, result] if playbook == 'site' else [result]
@@ -120,9 +131,10 @@ def _collection_version():
 
 
 def drift_history_lines(result, version=None, now=None):
-    """One history line per head the image drift check measured in `result` (remote_calibration's registered
-    result), as JSON texts, oldest first: time (UTC), camera, status, offsets, moved, baseline, flagged, max,
-    pairs (points measured), points, tolerance, version, recapture."""
+    """One history line per head the image drift check looked at in `result` (remote_calibration's registered
+    result), as JSON texts, oldest first: time (UTC), camera, status (recaptured, drifted, ok, not_measured), moved
+    (none when not measured), rotation, uncertainty, against, reason, flagged, max, pairs, points, tolerance,
+    version, recapture."""
     result = _mapping(result)
     when = now or datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
     lines = []
@@ -131,20 +143,27 @@ def drift_history_lines(result, version=None, now=None):
         drift = _mapping(head.get('drift'))
         if drift.get('method') != 'image':
             continue
-        recaptured = head.get('action') == 'recalibrated'
+        unjudged = drift.get('status') == 'not_measured'
+        recaptured = not unjudged and head.get('action') == 'recalibrated'
         points = _list(drift.get('points'))
-        flagged = bool(drift.get('flagged'))
+        flagged = not unjudged and bool(drift.get('flagged'))
+        pairs = drift.get('pairs')
+        if isinstance(pairs, bool) or not isinstance(pairs, int):
+            pairs = sum(1 for p in points if _mapping(p).get('error') is not None)
+        rotation = None if unjudged else dict(_mapping(drift.get('rotation'))) or None
         line = {
             'time': when,
             'camera': _int(head.get('camera')),
-            'status': 'recaptured' if recaptured else 'drifted' if flagged else 'ok',
-            'pan': drift.get('pan'),
-            'tilt': drift.get('tilt'),
-            'moved': drift.get('moved'),
-            'baseline': drift.get('baseline') or None,
+            'status': ('not_measured' if unjudged else 'recaptured' if recaptured else 'drifted' if flagged
+                       else 'ok'),
+            'moved': None if unjudged else drift.get('moved'),
+            'rotation': rotation,
+            'uncertainty': None if unjudged else drift.get('uncertainty'),
+            'against': drift.get('against'),
+            'reason': drift.get('reason') if unjudged else None,
             'flagged': flagged,
             'max': drift.get('max'),
-            'pairs': sum(1 for p in points if _mapping(p).get('error') is not None),
+            'pairs': pairs,
             'points': len(points),
             'tolerance': drift.get('tolerance'),
             'version': _collection_version() if version is None else version,
@@ -193,7 +212,8 @@ def theil_sen(points):
 
 def parse_history(text, unit='?'):
     """The lines of a history file that parse, as dicts with a datetime `at`; each other line is skipped with a
-    warning naming the unit and the line."""
+    warning naming the unit and the line. A check that measured nothing (status not_measured) has a null moved,
+    which stays none; lines of every version parse alike (those before the rotation with pan, tilt, baseline)."""
     lines, skipped = [], []
     for number, raw in enumerate((text or '').splitlines(), 1):
         if not raw.strip():
@@ -204,7 +224,7 @@ def parse_history(text, unit='?'):
                 raise ValueError('not an object')
             line['at'] = _parse_time(line['time'])
             line['camera'] = int(line['camera'])
-            line['moved'] = float(line['moved'])
+            line['moved'] = None if line.get('moved', 0) is None else float(line['moved'])
         except (ValueError, KeyError, TypeError) as exc:
             skipped.append(number)
             _warn('q6000_history.jsonl of %s: line %d skipped, it does not parse (%s)' % (unit, number, exc))
@@ -290,9 +310,11 @@ def drift_history_read(names, hostvars, host_vars_dir=None):
 
 
 def drift_history(texts, now=None, days=30):
-    """Per unit (the keys of `texts`, each the text of its q6000_history.jsonl) and head: the latest check, the
-    count of checks, the trend (Theil-Sen over the checks since the last recapture, at least 7) with the slow
-    drift it foresees within `days`, and the plot of the last 90 checks."""
+    """Per unit (the keys of `texts`, each the text of its q6000_history.jsonl) and head: the latest check that
+    measured the head, the count of such checks, the trend (Theil-Sen over the checks since the last recapture, at
+    least 7) with the slow drift it foresees within `days`, and the plot of the last 90 checks. Checks that measured
+    nothing (not_measured, moved null) are left out of all of these; they are counted apart, and the last one is
+    given when it came after the latest measured check."""
     now = _parse_time(now) if now else datetime.datetime.now(datetime.timezone.utc)
     days = float(days)
     fleet = {}
@@ -303,15 +325,30 @@ def drift_history(texts, now=None, days=30):
             heads.setdefault(line['camera'], []).append(line)
         entry = {'skipped': skipped, 'heads': {}}
         for camera in sorted(heads):
-            checks = heads[camera]
-            trend = _trend(checks, now, days)
-            latest = dict(checks[-1])
-            latest['at'] = latest['at'].strftime('%Y-%m-%d %H:%M UTC')
-            entry['heads'][camera] = {'camera': camera, 'checks': len(checks), 'latest': latest,
-                                      'trend': {k: v for k, v in trend.items() if k not in ('start', 'end')},
-                                      'plot': _plot(checks, trend)}
+            checks = [line for line in heads[camera] if line['moved'] is not None]
+            unjudged = [line for line in heads[camera] if line['moved'] is None]
+            last = None
+            if unjudged and (not checks or unjudged[-1]['at'] > checks[-1]['at']):
+                last = _shown(unjudged[-1])
+            head = {'camera': camera, 'checks': len(checks), 'not_measured': len(unjudged),
+                    'last_not_measured': last, 'latest': None, 'flagged': False,
+                    'trend': {'checks': 0, 'slope_per_day': None, 'crosses': None, 'slow_drift': False},
+                    'plot': None}
+            if checks:
+                trend = _trend(checks, now, days)
+                head.update(latest=_shown(checks[-1]), flagged=bool(checks[-1].get('flagged')),
+                            trend={k: v for k, v in trend.items() if k not in ('start', 'end')},
+                            plot=_plot(checks, trend))
+            entry['heads'][camera] = head
         fleet[unit] = entry
     return fleet
+
+
+def _shown(line):
+    """A history line as the report shows it: its time as words."""
+    shown = dict(line)
+    shown['at'] = shown['at'].strftime('%Y-%m-%d %H:%M UTC')
+    return shown
 
 
 def _plain(value):
@@ -367,18 +404,19 @@ def drift_history_summary(history, names=None):
     history = _mapping(history)
     names = [str(name) for name in _list(names)] if names is not None else list(history)
     drifted, slow, quiet = [], [], []
-    heads = flagged = slow_heads = 0
+    heads = flagged = slow_heads = not_measured = 0
     for name in names:
         entry = _mapping(history.get(name))
         found = [_mapping(head) for head in _mapping(entry.get('heads')).values()]
         heads += len(found)
         unit_flagged = sum(1 for head in found if _mapping(head.get('latest')).get('flagged'))
+        not_measured += sum(1 for head in found if head.get('last_not_measured'))
         unit_slow = sum(1 for head in found if _mapping(head.get('trend')).get('slow_drift'))
         flagged += unit_flagged
         slow_heads += unit_slow
         (drifted if unit_flagged else slow if unit_slow else quiet).append(name)
     return {'units': len(names), 'order': drifted + slow + quiet, 'drifted': drifted, 'slow_drift': slow,
-            'heads': heads, 'flagged': flagged, 'slow_heads': slow_heads,
+            'heads': heads, 'flagged': flagged, 'slow_heads': slow_heads, 'not_measured': not_measured,
             'without_history': [name for name in names if not _mapping(_mapping(history.get(name)).get('heads'))]}
 
 

@@ -27,6 +27,9 @@ LABEL_BELOW = 11
 LABEL_TOP = 12
 TARGET_SIZE = 12  # the cross that marks an open session's target
 
+# A head's drift status; not_measured (the image method only) is no problem of the unit, and not flagged.
+STATUSES = ('ok', 'drifted', 'not_measured')
+
 _NOT_READ = 'not read: the unit failed or was unreachable earlier in this run'
 _MISSING = object()
 
@@ -50,6 +53,13 @@ def _int(value):
             return int(float(value))
         except (TypeError, ValueError):
             return 0
+
+
+def _number(value):
+    """A measured number as a float, or none when there is none (null, or not a number)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
 
 
 def _mapping(value):
@@ -83,7 +93,7 @@ def _point_drift(image, measured, tolerance):
         return None, 'none', 'not measured'
     shade = 'over' if error > tolerance else 'near' if error > tolerance / 2 else 'ok'
     said = '%.2f°' % error
-    if image:
+    if image and _number(measured.get('pan')) is not None and _number(measured.get('tilt')) is not None:
         said += ' (off pan %+.2f°, tilt %+.2f°)' % (measured['pan'], measured['tilt'])
     return error, shade, said
 
@@ -129,25 +139,52 @@ def _target(session, camera):
             'horizontal': {'x': x - half, 'y': y}, 'vertical': {'x': x, 'y': y - half}}
 
 
+def _status(found):
+    """A measured head's status: ok, drifted or not_measured; a result without one (the shape before the status)
+    is drifted when flagged, else ok."""
+    status = found.get('status')
+    if status in STATUSES:
+        return status
+    return 'drifted' if found.get('flagged') else 'ok'
+
+
+def _rotation(found):
+    """The image method's rotation of the head since its baseline, {yaw, pitch, roll, angle} in degrees, or none
+    (not measured, the points method, or judged against an old {pan, tilt} baseline)."""
+    rotation = found.get('rotation')
+    if not isinstance(rotation, Mapping):
+        return None
+    values = {key: _number(rotation.get(key)) for key in ('yaw', 'pitch', 'roll', 'angle')}
+    return None if None in values.values() else values
+
+
 def _head(camera, points, measured, calibrated, session):
     """One head's drawing and caption: its points, the open session's target, what its check measured."""
     found = _mapping(measured.get('drift')) if measured else None
-    image = found is not None and found.get('method') == 'image'
+    image = bool(found) and found.get('method') == 'image'
+    status = _status(found) if found else None
+    judged = bool(found) and status != 'not_measured'
     head = {
         'camera': camera,
         'points': _drawn_points(points, found),
         'target': _target(session, camera),
         'calibrated': calibrated,
         'session': session is not None and session.get('camera') == camera,
-        'measured': bool(found),
+        # Measured: judged ok or drifted; a head the check could not judge is not_measured, with its reason.
+        'measured': judged,
+        'status': status,
+        'not_measured': status == 'not_measured',
+        'reason': found.get('reason') if status == 'not_measured' else None,
         'method': found.get('method') if found else None,
         'image': image,
-        'flagged': bool(found) and bool(found.get('flagged')),
+        'flagged': status == 'drifted',
         'tolerance': found.get('tolerance') if found else None,
-        'max': found.get('max') if found else None,
-        'moved': found.get('moved') if image else None,
-        'offset': {'pan': found.get('pan'), 'tilt': found.get('tilt')} if image else None,
-        'baseline': None,
+        'max': _number(found.get('max')) if found else None,
+        'pairs': found.get('pairs') if found else None,
+        'moved': _number(found.get('moved')) if image and judged else None,
+        'rotation': _rotation(found) if image and judged else None,
+        'uncertainty': _number(found.get('uncertainty')) if image and judged else None,
+        'against': found.get('against') if image else None,
         'baseline_recorded': False,
         'action': None,
         'thumbnail': None,
@@ -156,8 +193,8 @@ def _head(camera, points, measured, calibrated, session):
         action = measured.get('action', 'none')
         head['action'] = None if action == 'none' else str(action)
     if image:
-        head['baseline'] = found.get('baseline') or None
-        head['baseline_recorded'] = not head['baseline'] and bool(measured.get('baseline'))
+        # The baseline this run recorded for the head (beside its drift entry): its first, or after a recapture.
+        head['baseline_recorded'] = bool(measured.get('baseline'))
         # Only a data URI: the page fetches nothing.
         thumbnail = found.get('thumbnail') or ''
         head['thumbnail'] = thumbnail if isinstance(thumbnail, str) and thumbnail.startswith('data:image/') else None
@@ -165,13 +202,17 @@ def _head(camera, points, measured, calibrated, session):
 
 
 def _drift_summary(drift):
-    """Per measured head, in camera order: the image method's move of the mean offset, else the worst point."""
+    """Per head the check looked at, in camera order: its status, the image method's move since its baseline (none
+    when not measured), the worst point, and why a head was not measured."""
     summary = []
     for camera in sorted(drift):
         found = _mapping(drift[camera].get('drift'))
         image = found.get('method') == 'image'
-        summary.append({'camera': camera, 'image': image, 'flagged': bool(found.get('flagged')),
-                        'moved': found.get('moved') if image else None, 'max': found.get('max')})
+        status = _status(found)
+        summary.append({'camera': camera, 'image': image, 'status': status, 'flagged': status == 'drifted',
+                        'moved': _number(found.get('moved')) if image and status != 'not_measured' else None,
+                        'max': _number(found.get('max')),
+                        'reason': found.get('reason') if status == 'not_measured' else None})
     return summary
 
 
@@ -213,12 +254,13 @@ def _unit(name, variables):
     facts = _facts_of(read)
     calibration = _mapping(variables.get('q6000_calibration_result'))
     drift = {}
-    flagged = 0
+    statuses = []
     for head in _list(calibration.get('heads')):
         head = _mapping(head)
         if head.get('drift'):
             drift[_int(head.get('camera'))] = head
-            flagged += 1 if _mapping(head['drift']).get('flagged') else 0
+            statuses.append(_status(_mapping(head['drift'])))
+    flagged = statuses.count('drifted')
     points = {}
     for head in _list(variables.get('q6000_calibration_heads')):
         head = _mapping(head)
@@ -230,7 +272,8 @@ def _unit(name, variables):
         # A check registered with failed_when: false (playbooks/check_calibration.yml) still carries its error.
         'check_error': '',
         'flagged': flagged,
-        'measured': len(drift),
+        'measured': len(statuses) - statuses.count('not_measured'),
+        'not_measured': statuses.count('not_measured'),
         'drift': _drift_summary(drift),
     }
     if facts is None:
@@ -288,9 +331,11 @@ def report_summary(units):
         'calibrated': sum(len(unit['calibrated_heads']) for unit in read),
         'measured': sum(unit['measured'] for unit in units),
         'flagged': sum(unit['flagged'] for unit in units),
+        'not_measured': sum(unit.get('not_measured', 0) for unit in units),
         # In the order given: the problems come first in report_units' list, each group in the order given.
         'failed': [unit['name'] for unit in units if unit['failed']],
         'drifted': [unit['name'] for unit in units if unit['flagged']],
+        'not_measured_units': [unit['name'] for unit in units if unit.get('not_measured')],
         'plane': {
             'width': PLANE_WIDTH,
             'height': PLANE_HEIGHT,

@@ -17,6 +17,7 @@ IMAGE_ARGUMENT_SPEC = dict(
     fit_budget=dict(type="float", default=0.5),
     resolution=dict(type="str", default="1920x1080"),
     ptz_resolution=dict(type="str", default="1280x720"),
+    ptz_idle=dict(type="float", default=3.0),
 )
 
 
@@ -32,6 +33,7 @@ def check_image_options(params):
     check_number("fit_budget", params["fit_budget"], 0.02, 5.0)
     picture_size("resolution", params["resolution"])
     picture_size("ptz_resolution", params["ptz_resolution"])
+    check_number("ptz_idle", params["ptz_idle"], 0.0, 60.0)
 
 
 def streamed_resolutions(client, channel):

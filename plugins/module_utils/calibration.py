@@ -33,6 +33,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.errors import (
     DeviceError,
     DriftError,
     Interrupted,
+    PtzMovedError,
     SessionBusyError,
     TransportError,
     UnexpectedAnswerError,
@@ -54,8 +55,8 @@ ARGUMENT_SPEC = dict(
     heads=dict(type="list", elements="dict", required=True, options=dict(
         camera=dict(type="int", required=True),
         points=dict(type="list", elements="dict", required=True, options=POINT_SPEC),
-        baseline=dict(type="dict", options=dict(pan=dict(type="float", required=True),
-                                                tilt=dict(type="float", required=True))),
+        # [[x, y, pan, tilt], ...] (correspondences), or the older {pan, tilt} (a mean offset): checked below.
+        baseline=dict(type="raw"),
     )),
     recalibrate=dict(type="str", default="when_uncalibrated", choices=["when_uncalibrated", "always", "when_drifted"]),
     min_points=dict(type="int", default=4),
@@ -65,7 +66,7 @@ ARGUMENT_SPEC = dict(
     recapture=dict(type="bool", default=False),
 )
 ARGUMENT_SPEC.update(IMAGE_ARGUMENT_SPEC)
-DRIFT_TOLERANCE = {"points": 1.0, "image": 0.3}  # degrees: the default of drift_tolerance, per drift_method
+DRIFT_TOLERANCE = {"points": 1.0, "image": 0.15}  # degrees: the default of drift_tolerance, per drift_method
 
 DEVICE_MIN_POINTS = 3
 SAME_PIXEL = 1e-3  # normalized units: about one pixel of a 1920x1080 head
@@ -148,13 +149,37 @@ def validate(params):
                 if abs(other["x"] - point["x"]) < SAME_PIXEL and abs(other["y"] - point["y"]) < SAME_PIXEL:
                     raise ValidationError("%s: the same pixel as point %d (%s, %s)" % (at, j, point["x"], point["y"]))
         if head.get("baseline"):
-            check_number(where + ".baseline.pan", head["baseline"]["pan"], -45.0, 45.0)
-            check_number(where + ".baseline.tilt", head["baseline"]["tilt"], -45.0, 45.0)
+            _check_baseline(where + ".baseline", head["baseline"])
         spread = _collinear_spread(points)
         if spread < LINE_SPREAD:
             raise ValidationError("%s.points (camera %s): all points lie on one line (spread %.4f); the device "
                                   "cannot solve the head's roll and field of view from them, add a point off "
                                   "that line" % (where, camera, spread))
+
+
+BASELINE_PAIRS = 40
+
+
+def _check_baseline(where, baseline):
+    """A baseline is a list of at most BASELINE_PAIRS [x, y, pan, tilt] or, as kept before, {pan, tilt}."""
+    if isinstance(baseline, dict):
+        unknown = sorted(set(baseline) - {"pan", "tilt"})
+        if unknown or set(baseline) != {"pan", "tilt"}:
+            raise ValidationError("%s: a mean offset baseline is {pan, tilt}, not %s" % (where, sorted(baseline)))
+        for name in ("pan", "tilt"):
+            check_number("%s.%s" % (where, name), baseline[name], -45.0, 45.0)
+        return
+    if not isinstance(baseline, list) or len(baseline) > BASELINE_PAIRS:
+        raise ValidationError("%s: a list of at most %d [x, y, pan, tilt] (or the older {pan, tilt}), not %s"
+                              % (where, BASELINE_PAIRS, type(baseline).__name__ if not isinstance(baseline, list)
+                                 else "%d entries" % len(baseline)))
+    for i, pair in enumerate(baseline):
+        at = "%s[%d]" % (where, i)
+        if not isinstance(pair, (list, tuple)) or len(pair) != 4:
+            raise ValidationError("%s: [x, y, pan, tilt], not %r" % (at, pair))
+        for name, value, low, high in zip(("x", "y", "pan", "tilt"), pair, (-1.0, -1.0, -360.0, -90.0),
+                                          (1.0, 1.0, 360.0, 90.0)):
+            check_number("%s.%s" % (at, name), value, low, high)
 
 
 def _check_limits(heads, bounds):
@@ -496,61 +521,94 @@ def _limits_checked(client, params, heads, needed):
     return ptz
 
 
-def _moved(drift, baseline):
-    """Degrees the head's mean offset moved from its baseline (from none, without one)."""
-    pan, tilt = (baseline["pan"], baseline["tilt"]) if baseline else (0.0, 0.0)
-    return math.hypot(wrap180(drift["pan"] - pan), drift["tilt"] - tilt)
-
-
 def _image_drift(client, ptz, heads, entries, params):
     """The image drift check, head by head in one look at the PTZ: measure a calibrated head, recapture and
-    recalibrate a flagged one (recapture=true), and measure a baseline for every head calibrated by this run."""
+    recalibrate a drifted one (recapture=true), and record a baseline for every head calibrated by this run.
+
+    A head that cannot be measured (the PTZ in use, a dark or infrared picture, too few pairs, too uncertain) is
+    left as it is, with a warning naming it: it never fails the task, and the other heads are still measured.
+    Once someone else moves the PTZ, the run moves it no more: the heads left are not measured."""
     tolerance = _tolerance(params)
     drifted = []
     cameras = [head["camera"] for head, entry in zip(heads, entries) if entry["would"]]
     with _image_work().image_work(client, ptz, params, cameras) as work:
+        busy = work.servo.in_use(params["ptz_idle"])
         for h, (head, entry) in enumerate(zip(heads, entries)):
-            if entry["would"] == "measure":
-                start = client.requests_made + ptz.requests_made
-                drift = work.drift(head["camera"], head["points"])
-                entry["requests"] += client.requests_made + ptz.requests_made - start
-                found = drift.pop("found")
-                baseline = head.get("baseline")
-                moved = _moved(drift, baseline)
-                drift.update(method="image", baseline=baseline, moved=round(moved, 3), tolerance=tolerance,
-                             max=max(m["error"] for m in drift["points"] if m["error"] is not None),
-                             flagged=moved > tolerance)
-                entry["drift"] = drift
-                against = ("its baseline (pan %+.2f, tilt %+.2f)" % (baseline["pan"], baseline["tilt"])
-                           if baseline else "no baseline yet, so its whole offset")
-                what = ("moved %.2f degrees (pan %+.2f, tilt %+.2f against %s; tolerance %s)"
-                        % (moved, drift["pan"], drift["tilt"], against, tolerance))
-                if moved <= tolerance:
+            start = client.requests_made + ptz.requests_made
+            try:
+                if entry["would"] == "measure":
+                    if busy:
+                        _not_measured(client, entry, _image_work().not_measured(tolerance, busy))
+                        continue
+                    head = _judged(client, work, head, entry, params, tolerance, drifted)
+                if entry["would"] in CHANGES:
+                    _calibrate_entry(client, h, head, entry, params["abort_ongoing"])
+                    if not busy:
+                        _after, found = work.drift(head["camera"], head["points"], None, tolerance)
+                        if found:
+                            entry["baseline"] = _image_work().new_baseline(found)
+            except PtzMovedError as exc:
+                busy = "PTZ in use: %s" % exc
+                if entry["would"] == "measure":
+                    _not_measured(client, entry, _image_work().not_measured(tolerance, busy))
+                elif entry["would"] == "recalibrated" and entry.get("point_set") is None:
                     entry["would"] = None
-                    entry["reason"] = "within tolerance: " + what
-                    if not baseline:
-                        entry["baseline"] = {"pan": drift["pan"], "tilt": drift["tilt"]}
-                        entry["reason"] += "; baseline recorded"
-                    continue
-                entry["reason"] = "drifted: " + what
-                if not params["recapture"]:
-                    drifted.append("camera %s %s" % (head["camera"], what))
-                    entry["would"] = None
-                    continue
-                entry["would"] = "recalibrated"
-                entry["point_set"] = work.recapture(head["camera"], found, len(head["points"]), params["fit_budget"])
-                head = dict(head, points=entry["point_set"])
-                entry["points"] = len(head["points"])
-            if entry["would"] in CHANGES:
-                _calibrate_entry(client, h, head, entry, params["abort_ongoing"])
-                start = client.requests_made + ptz.requests_made
-                after = work.drift(head["camera"], head["points"])
+                    entry["reason"] += "; not recaptured: " + busy
+                    drifted.append("camera %s %s (not recaptured: the PTZ was taken)"
+                                   % (head["camera"], _turn_words(entry["drift"])))
+                else:
+                    client.warnings.append("camera %s: no baseline recorded: %s" % (head["camera"], busy))
+            finally:
                 entry["requests"] += client.requests_made + ptz.requests_made - start
-                entry["baseline"] = {"pan": after["pan"], "tilt": after["tilt"]}
     if drifted:
         raise DriftError("the image drift check found %d head(s) moved, so their point sets are stale: %s. Capture "
                          "them anew (recapture=true, or playbooks/check_calibration.yml -e q6000_fix=true)"
                          % (len(drifted), "; ".join(drifted)), cgi="com/ptz.cgi", host=client.host)
+
+
+def _judged(client, work, head, entry, params, tolerance, drifted):
+    """One calibrated head measured and judged; a drifted one recaptured (recapture=true) or named in `drifted`.
+    The head as it is to be calibrated (its new points, when recaptured)."""
+    baseline = head.get("baseline")
+    drift, found = work.drift(head["camera"], head["points"], baseline, tolerance)
+    if drift["status"] == "not_measured":
+        _not_measured(client, entry, drift)
+        return head
+    entry["drift"] = drift
+    what = _turn_words(drift)
+    if drift["status"] == "ok":
+        entry["would"] = None
+        entry["reason"] = "within tolerance: " + what
+        if not isinstance(baseline, list) and found:
+            entry["baseline"] = _image_work().new_baseline(found)
+            entry["reason"] += "; baseline recorded"
+        return head
+    entry["reason"] = "drifted: " + what
+    if not params["recapture"]:
+        drifted.append("camera %s %s" % (head["camera"], what))
+        entry["would"] = None
+        return head
+    entry["would"] = "recalibrated"
+    entry["point_set"] = work.recapture(head["camera"], found, len(head["points"]), params["fit_budget"])
+    entry["points"] = len(entry["point_set"])
+    return dict(head, points=entry["point_set"])
+
+
+def _turn_words(drift):
+    """The measurement of a head's drift in words, for its reason and the task's message."""
+    if drift["rotation"] is None:
+        return ("moved %.2f degrees (the mean offset of %d points against its old baseline; tolerance %s)"
+                % (drift["moved"], drift["pairs"], drift["tolerance"]))
+    turn = drift["rotation"]
+    return ("moved %.2f +- %.2f degrees (yaw %+.2f, pitch %+.2f, roll %+.2f from %d pairs against its %s; "
+            "tolerance %s)" % (turn["angle"], drift["uncertainty"], turn["yaw"], turn["pitch"], turn["roll"],
+                               drift["pairs"], drift["against"], drift["tolerance"]))
+
+
+def _not_measured(client, entry, drift):
+    """A head left not measured: its entry says why, and a warning names it; the task goes on."""
+    entry.update(would=None, drift=drift, reason="not measured: " + drift["reason"])
+    client.warnings.append("camera %s was not measured: %s" % (entry["camera"], drift["reason"]))
 
 
 def _calibrate_entry(client, index, head, entry, abort_ongoing):
@@ -576,8 +634,10 @@ def _measure(client, ptz, to_measure, tolerance):
             start = client.requests_made + ptz.requests_made
             errors = measure_drift(client, ptz, head["camera"], head["points"], sizes[head["camera"]])
             entry["requests"] += client.requests_made + ptz.requests_made - start
-            entry["drift"] = {"method": "points", "max": max(errors), "points": errors, "tolerance": tolerance,
-                              "flagged": max(errors) > tolerance}
+            status = "drifted" if max(errors) > tolerance else "ok"
+            entry["drift"] = {"method": "points", "status": status, "flagged": status == "drifted",
+                              "tolerance": tolerance, "max": max(errors), "points": errors, "pairs": len(errors),
+                              "reason": None, "rotation": None}
             if max(errors) > tolerance:
                 entry["would"] = "recalibrated"
                 entry["reason"] = "drifted %.2f degrees (tolerance %s)" % (max(errors), tolerance)

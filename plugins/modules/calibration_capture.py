@@ -27,8 +27,13 @@ description:
     a second apart, and never matched.
   - The first point of a unit is found by a search over pan (no knowledge of the mount's offset is needed);
     later points and heads start from what the earlier ones taught.
-  - If someone else moves the PTZ meanwhile (a guard tour, an operator), the run stops, says so, and leaves
-    the PTZ where they put it. On every other way out the PTZ is put back where it was, zoom included.
+  - Before its first move the run waits O(ptz_idle) seconds for the PTZ to stay still; a PTZ in use is left
+    alone and no head is captured. If someone else moves the PTZ during the run (a guard tour, an operator),
+    the run stops, moves it no more and leaves it where they put it; the heads captured until then are
+    returned. On every other way out the PTZ is put back where it was, zoom included.
+  - A head that cannot be captured does not fail the task: it is named in RV(failed_heads) with the reasons
+    and a warning, and the other heads are captured. The task fails when no head was captured, or with
+    O(require_all=true) when any head was not.
   - Needs numpy and opencv-python-headless where the task runs (the controller); the other modules of the
     collection do not.
 author:
@@ -67,6 +72,11 @@ options:
       - A head where no more targets can be matched with confidence gets fewer (never under four), with a warning.
     type: int
     default: 5
+  require_all:
+    description:
+      - Fail the task when any head of O(cameras) was not captured, not only when none was.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - vapix.q6000.vapix
   - vapix.q6000.vapix.images
@@ -125,6 +135,12 @@ heads:
     - camera: 1
       points:
         - {x: 0.46, y: 0.315, pan: 27.1834, tilt: 3.0121, score: 0.985}
+failed_heads:
+  description: The heads of O(cameras) not captured, each with the reasons.
+  returned: when the PTZ was used
+  type: list
+  elements: dict
+  sample: [{camera: 3, reasons: ["camera 3: only 2 target(s) with enough detail in the head's picture: ..."]}]
 targets:
   description: In check mode, per head, the pixels that would be captured.
   returned: check mode

@@ -72,28 +72,23 @@ options:
             type: float
       baseline:
         description:
-          - For O(drift_method=image); the head's mean offset in degrees (signed, pan and tilt) measured right
-            after it was calibrated, kept beside its point set (RV(point_sets) returns it). The head is judged on
-            how far its offset moved from it, so a calibration that carries a steady offset (parallax) does not
-            raise an alarm on every check. Without one, the head is judged on its whole offset and one is
+          - For O(drift_method=image); correspondences measured right after the head was calibrated and kept
+            beside its point set (RV(point_sets) returns them): at most 40 C([x, y, pan, tilt]), a head pixel and
+            where the PTZ saw its content. The check finds these pixels again and fits the Q6000-E's rotation
+            against the PTZ from the pairs, so a calibration that carries a steady offset (parallax) does not
+            raise an alarm on every check. Without one, the head's points are the pairs and a baseline is
             recorded.
-        type: dict
-        suboptions:
-          pan:
-            description: Mean pan offset, degrees.
-            type: float
-            required: true
-          tilt:
-            description: Mean tilt offset, degrees.
-            type: float
-            required: true
+          - The older shape, the head's mean offset C({pan, tilt}), is still accepted: the head is judged on how
+            far its mean offset moved from it, and the new shape is recorded in its place.
+        type: raw
   recalibrate:
     description:
       - V(when_uncalibrated) calibrates only the heads the device reports as not calibrated.
       - V(always) calibrates every head given, on every run (always reports a change).
       - V(when_drifted) also checks each calibrated head, by O(drift_method). B(This moves the PTZ); the PTZ is
-        put back where it was afterwards, zoom included. With O(drift_method=image), if someone else moves the
-        PTZ meanwhile, the check stops and leaves it to them. It needs O(remote_username) and O(remote_password), and
+        put back where it was afterwards, zoom included. With O(drift_method=image), a PTZ that moves during the
+        O(ptz_idle) seconds before the first move, or that someone else moves during the check, is theirs: the
+        check moves it no more, does not put it back, and the heads left are not measured. It needs O(remote_username) and O(remote_password), and
         the PTZ is reached at O(ptz_hostname).
     type: str
     choices: [when_uncalibrated, always, when_drifted]
@@ -119,10 +114,14 @@ options:
       - V(image) clicks to centre the same way at the declared points' pixels and measures, from the PTZ's and
         the head's pictures, how far in degrees the PTZ lands from what the head sees at that pixel (it finds
         the head's patch in the PTZ's picture and centres on it, as M(vapix.q6000.calibration_capture) does).
-        Per head, the signed mean offset in pan and in tilt is compared with the head's O(heads[].baseline); a
-        head whose offset moved by more than O(drift_tolerance) is flagged. A flagged head makes the task fail
-        with the measurement, or, with O(recapture=true), gets new points captured, is recalibrated from them,
-        and returns them in RV(point_sets). Every head this run calibrates gets a baseline measured right
+        Per head, the rotation of the Q6000-E against the PTZ (yaw, pitch, roll) is fitted to the pairs of its
+        O(heads[].baseline) found again, with its uncertainty (one standard deviation of the angle). The head is
+        V(drifted) when the angle less twice the uncertainty is beyond O(drift_tolerance); V(not_measured) when
+        twice the uncertainty alone is, or fewer than three well-spread pairs were found, or a picture is dark
+        or infrared, or the PTZ is in use; V(ok) otherwise. A drifted head makes the task fail with the
+        measurement, or, with O(recapture=true), gets new points captured, is recalibrated from them, and
+        returns them in RV(point_sets). A head not measured never fails the task: a warning names it and the
+        reason, and the other heads are measured. Every head this run calibrates gets a baseline measured right
         after, so V(image) with O(recalibrate=always) calibrates and records baselines. Needs numpy and
         opencv-python-headless.
     type: str
@@ -131,8 +130,8 @@ options:
   drift_tolerance:
     description:
       - Degrees above which a head has drifted; for V(points), between a point's pan/tilt and where the PTZ
-        went for it; for V(image), how far the head's mean offset moved from its baseline.
-      - Defaults to 1.0 for O(drift_method=points) and 0.3 for O(drift_method=image).
+        went for it; for V(image), the angle the head turned since its baseline.
+      - Defaults to 1.0 for O(drift_method=points) and 0.15 for O(drift_method=image).
     type: float
   recapture:
     description:
@@ -220,7 +219,7 @@ point_sets:
   returned: always
   type: list
   elements: dict
-  sample: [{camera: 1, points: [{x: -0.6, y: 0.5, pan: 61.2, tilt: -2.4}], baseline: {pan: 0.02, tilt: -0.01}}]
+  sample: [{camera: 1, points: [{x: -0.6, y: 0.5, pan: 61.2, tilt: -2.4}], baseline: [[-0.6, 0.5, 61.21, -2.38]]}]
 point_sets_updated:
   description: Whether RV(point_sets) differs from the heads given (write them back when true).
   returned: always
@@ -262,19 +261,27 @@ heads:
     drift:
       description:
         - With O(recalibrate=when_drifted), for a calibrated head; null when not measured. Always C(method),
-          C(tolerance), C(flagged) and C(max) (the largest point error, degrees).
-        - For V(points), C(points) are the degrees between each point's pan/tilt and where the PTZ went for it.
-        - For V(image), C(points) are per point the signed C(pan) and C(tilt) offsets and their C(error) in
-          degrees (null, with a C(reason), for a point the pictures could not place); C(pan) and C(tilt) are
-          the head's signed means, C(baseline) the one given, C(moved) how far the means are from it, and
-          C(thumbnail) a small JPEG data URI (the head's patch at the worst point beside the PTZ's view after
-          click-to-center) for a report.
+          C(status) (V(ok), V(drifted), or for V(image) V(not_measured)), C(flagged) (status V(drifted)),
+          C(tolerance), C(max) (the largest point error, degrees; null when no point was found), C(points),
+          C(pairs) (the pairs or points judged), C(reason) (null unless not measured) and C(rotation).
+        - For V(points), C(points) are the degrees between each point's pan/tilt and where the PTZ went for it;
+          C(rotation) is null.
+        - For V(image), C(points) are per point the signed C(pan) and C(tilt) offsets from where the PTZ landed
+          and their C(error) in degrees (null, with a C(reason), for a point the pictures could not place);
+          C(rotation) is C({yaw, pitch, roll, angle}) in degrees (null when not measured, or against an old
+          baseline), C(uncertainty) one standard deviation of the angle, C(moved) the angle turned (against an
+          old baseline, how far the mean offset moved), C(against) what was compared (V(baseline),
+          V(point set) or V(old baseline)), and C(thumbnail) a small JPEG data URI (the head's patch at the
+          worst point beside the PTZ's view after click-to-center) for a report.
       type: dict
-      sample: {method: points, max: 3.02, points: [3.01, 3.02, 2.98, 3.0], tolerance: 1.0, flagged: true}
+      sample: {method: image, status: drifted, flagged: true, tolerance: 0.15, max: 0.61, pairs: 5, reason: null,
+               rotation: {yaw: 0.02, pitch: 0.48, roll: -0.31, angle: 0.57}, uncertainty: 0.04, moved: 0.57,
+               against: baseline}
     baseline:
       description: With O(drift_method=image), the baseline recorded for the head by this run, if any.
-      type: dict
-      sample: {pan: 0.02, tilt: -0.01}
+      type: list
+      elements: list
+      sample: [[-0.6, 0.5, 61.21, -2.38], [0.6, 0.5, 118.4, -2.1], [0.0, 0.05, 90.2, -12.6]]
     point_set:
       description: With O(recapture=true), the new points of a head that was recaptured.
       type: list

@@ -79,8 +79,11 @@ def test_calibrating_records_a_baseline_and_an_unknocked_unit_passes(ansible, tw
     heads = calibrated[unit]
     assert [head["camera"] for head in heads] == list(CAMERAS)
     for head in heads:
-        assert set(head["baseline"]) == {"pan", "tilt"}
-        assert abs(head["baseline"]["pan"]) < 0.3 and abs(head["baseline"]["tilt"]) < 0.3, head
+        # The baseline: the head's pixels and where the PTZ saw their content, measured right after calibrating.
+        assert 3 <= len(head["baseline"]) <= len(head["points"]), head
+        for x, y, pan, tilt in head["baseline"]:
+            assert abs(pan - twin.truth(unit, head["camera"], x, y)[0]) < 0.8, (x, y, pan)
+            assert abs(tilt - twin.truth(unit, head["camera"], x, y)[1]) < 0.8, (x, y, tilt)
     aim_home(twin, unit)
     run = ansible(play([calibration(heads, recalibrate="when_drifted")]), twin.inventory_path, limit=unit,
                   timeout=600)
@@ -90,8 +93,10 @@ def test_calibrating_records_a_baseline_and_an_unknocked_unit_passes(ansible, tw
     assert result["point_sets"] == heads
     for entry in result["heads"]:
         drift = entry["drift"]
-        assert drift["method"] == "image" and drift["tolerance"] == 0.3 and drift["flagged"] is False
-        assert drift["moved"] < 0.15, drift
+        assert drift["method"] == "image" and drift["tolerance"] == 0.15 and drift["flagged"] is False
+        assert drift["status"] == "ok" and drift["reason"] is None and drift["against"] == "baseline", drift
+        assert drift["rotation"]["angle"] == drift["moved"] < 0.15 and drift["pairs"] >= 3, drift
+        assert 0 < drift["uncertainty"] < 0.075, drift
         unmeasured = [p for p in drift["points"] if p["error"] is None]
         assert len(unmeasured) <= 1, unmeasured
         assert drift["thumbnail"].startswith("data:image/jpeg;base64,") and len(drift["thumbnail"]) < 8000
@@ -126,9 +131,10 @@ def test_a_knock_is_found_from_the_pictures_and_recapture_fixes_the_head(twin, w
     assert "camera 1 moved" in result["msg"] and "camera 3 moved" in result["msg"], result["msg"]
     for entry in result["heads"]:
         drift = entry["drift"]
-        assert drift["flagged"] is True
-        assert drift["pan"] - entry_baseline(heads, entry)["pan"] == pytest.approx(1.0, abs=0.2), drift
-        assert abs(drift["tilt"] - entry_baseline(heads, entry)["tilt"]) < 0.2, drift
+        assert drift["flagged"] is True and drift["status"] == "drifted", drift
+        # The twin's knock about the vertical: yaw 1, nothing about the horizontal axes.
+        assert drift["rotation"]["yaw"] == pytest.approx(1.0, abs=0.1), drift
+        assert abs(drift["rotation"]["pitch"]) < 0.15 and abs(drift["rotation"]["roll"]) < 0.15, drift
     assert twin.state(unit)["session"] is None
     assert_home(twin, unit)
     assert saved_directions(twin, unit) == saved
@@ -150,10 +156,6 @@ def test_a_knock_is_found_from_the_pictures_and_recapture_fixes_the_head(twin, w
                           limit=unit, timeout=600)
     assert run.rc == 0, run.output[-3000:]
     assert not any(e["drift"]["flagged"] for e in run.result("calibration", unit)["heads"])
-
-
-def entry_baseline(heads, entry):
-    return next(head["baseline"] for head in heads if head["camera"] == entry["camera"])
 
 
 def test_a_fault_in_the_middle_leaves_the_ptz_home_no_session_and_the_old_calibration(twin, workdir, calibrated):
@@ -185,6 +187,15 @@ def test_a_fault_in_the_middle_leaves_the_ptz_home_no_session_and_the_old_calibr
         {"x": -0.5, "y": 0.5, "pan": 1, "tilt": -5}, {"x": 0.5, "y": 0.5, "pan": 50, "tilt": -5},
         {"x": 0.5, "y": -0.5, "pan": 50, "tilt": -40}, {"x": -0.5, "y": -0.5, "pan": 1, "tilt": -40}]}]},
      "heads[0].baseline.pan"),
+    ({"heads": [{"camera": 1, "baseline": [[-0.5, 0.5, 1.0, -5.0], [0.5, 0.5, 50.0]], "points": [
+        {"x": -0.5, "y": 0.5, "pan": 1, "tilt": -5}, {"x": 0.5, "y": 0.5, "pan": 50, "tilt": -5},
+        {"x": 0.5, "y": -0.5, "pan": 50, "tilt": -40}, {"x": -0.5, "y": -0.5, "pan": 1, "tilt": -40}]}]},
+     "heads[0].baseline[1]: [x, y, pan, tilt]"),
+    ({"heads": [{"camera": 1, "baseline": [[0.0, 0.0, 10.0, -5.0]] * 41, "points": [
+        {"x": -0.5, "y": 0.5, "pan": 1, "tilt": -5}, {"x": 0.5, "y": 0.5, "pan": 50, "tilt": -5},
+        {"x": 0.5, "y": -0.5, "pan": 50, "tilt": -40}, {"x": -0.5, "y": -0.5, "pan": 1, "tilt": -40}]}]},
+     "heads[0].baseline: a list of at most 40"),
+    ({"ptz_idle": -1.0}, "ptz_idle"),
 ])
 def test_bad_options_are_refused_before_any_request(twin, workdir, options, option):
     unit = next(twin.unused)

@@ -26,7 +26,12 @@ from ansible_collections.vapix.q6000.plugins.module_utils._image_options import 
 )
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import project, worst_points_ranked, wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import connect, limits
-from ansible_collections.vapix.q6000.plugins.module_utils.errors import CaptureError, TargetError, ValidationError
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import (
+    CaptureError,
+    PtzMovedError,
+    TargetError,
+    ValidationError,
+)
 from ansible_collections.vapix.q6000.plugins.module_utils.vision import matching
 from ansible_collections.vapix.q6000.plugins.module_utils.vision.ptz_run import (
     MIN_POINTS,
@@ -47,6 +52,7 @@ ARGUMENT_SPEC = dict(
         y=dict(type="float", required=True),
     )),
     points=dict(type="int", default=5),
+    require_all=dict(type="bool", default=False),
 )
 ARGUMENT_SPEC.update(IMAGE_ARGUMENT_SPEC)
 
@@ -107,7 +113,7 @@ class Capture(PtzRun):
             raise TargetError("it looks at tilt %.1f, beyond the PTZ's limits %s..%s"
                               % (tilt, self.bounds["MinTilt"], self.bounds["MaxTilt"]))
         self.servo.go(pan, tilt, self.bounds["MinZoom"])
-        return matching.locate(head, x, y, self.servo.picture(), self.radius_coarse)
+        return matching.locate(head, x, y, self.ptz_picture(), self.radius_coarse)
 
     def _search(self, head, camera, x, y):
         """The first point of a unit: the mount's pan offset is unknown, so look around at the pixel's tilt."""
@@ -134,6 +140,7 @@ class Capture(PtzRun):
     def point(self, camera, x, y):
         """Servo the PTZ onto head pixel (x, y); the point {x, y, pan, tilt, score} (TargetError if it cannot)."""
         head = self.heads[camera][0]
+        self.measure(camera)
         return self.centre(head, x, y, self._approach(head, camera, x, y))
 
     # -- one head ---------------------------------------------------------------------------------------------
@@ -206,19 +213,36 @@ def run(client, params, check_mode):
                     {"x": x, "y": y} for x, y in (given.get(camera) or capture.targets(camera, params["points"]))]}
                     for camera in cameras]
                 return result
-            heads = []
+            heads, failed = [], []
             try:
+                taken = servo.in_use(params["ptz_idle"])
                 for camera in cameras:
-                    heads.append({"camera": camera, "points": capture.head(
-                        camera, params["points"], params["fit_budget"], given.get(camera))})
+                    if taken:
+                        failed.append({"camera": camera, "reasons": [taken]})
+                        continue
+                    try:
+                        heads.append({"camera": camera, "points": capture.head(
+                            camera, params["points"], params["fit_budget"], given.get(camera))})
+                    except CaptureError as exc:
+                        failed.append({"camera": camera, "reasons": [str(exc)]})
+                    except PtzMovedError as exc:
+                        taken = "PTZ in use: %s" % exc
+                        failed.append({"camera": camera, "reasons": [taken]})
             finally:
-                result.update(refused=capture.refused, moves=servo.moves, snapshots=servo.snapshots)
+                result.update(refused=capture.refused, moves=servo.moves, snapshots=servo.snapshots,
+                              failed_heads=failed)
                 unput = put_back_on_the_way_out(servo, home, result, sys.exc_info()[1] is not None)
                 if unput is not None:
                     result["put_back_error"] = str(unput)
-            # Only a capture that ended its own work (the PTZ put back, or left to someone who took it after the
-            # last point) returns its point sets.
             result["heads"] = heads
+            if failed and (not heads or params["require_all"]):
+                raise CaptureError("%s: %s" % (
+                    "no head was captured" if not heads else "require_all: %d of %d heads were not captured"
+                    % (len(failed), len(cameras)), "; ".join(f["reasons"][0] for f in failed)),
+                    cgi="com/ptz.cgi", host=ptz.host)
+            for head in failed:
+                result.setdefault("warnings", []).append("camera %s was not captured: %s"
+                                                         % (head["camera"], head["reasons"][0]))
         given_count = {camera: len(pixels) for camera, pixels in given.items()}
         short = ["camera %s: %d of %d" % (h["camera"], len(h["points"]), given_count.get(h["camera"], params["points"]))
                  for h in result["heads"] if len(h["points"]) < given_count.get(h["camera"], params["points"])]

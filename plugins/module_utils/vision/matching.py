@@ -54,12 +54,15 @@ def decode(jpeg):
     return image
 
 
-def is_grey(jpeg, saturation=8):
-    """Whether a JPEG has (almost) no colour: a camera in night mode, on IR."""
+def is_grey(jpeg, chroma=6.0):
+    """Whether a JPEG has (almost) no colour: a camera in night mode, on IR. Colour is measured as the mean
+    difference of blue and red from green, in grey levels: a saturation (a ratio) would call the noise of a dark
+    grey picture colour."""
     image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         return False
-    return float(cv2.cvtColor(image, cv2.COLOR_BGR2HSV)[:, :, 1].mean()) < saturation
+    image = image.astype(np.int16)
+    return float(np.abs(image[..., 0] - image[..., 1]).mean() + np.abs(image[..., 2] - image[..., 1]).mean()) < chroma
 
 
 def to_pixel(x, y, width, height):
@@ -72,12 +75,47 @@ def to_normal(u, v, width, height):
 
 
 def changed_mask(first, second, grow=24):
-    """Where two pictures of a still head differ (a burned-in clock, say): a mask of what not to match."""
+    """Where two pictures of a head differ (a burned-in clock, traffic): a mask of what not to match. The first is
+    aligned on the second before they are compared, so that a mast's sway, which turns the whole picture a little,
+    does not mask everything that has an edge."""
+    first = aligned(first, second)
     diff = cv2.absdiff(cv2.GaussianBlur(first, (5, 5), 0), cv2.GaussianBlur(second, (5, 5), 0))
     _t, mask = cv2.threshold(diff, 40, 255, cv2.THRESH_BINARY)
     if grow:
         mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1, 2 * grow + 1)))
     return mask
+
+
+def aligned(image, on, scale=0.25):
+    """`image` turned and shifted onto `on` (a Euclidean motion found by ECC on reduced copies), or as it is
+    when the two do not converge onto each other."""
+    small = [cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA).astype(np.float32)
+             for picture in (image, on)]
+    warp = np.eye(2, 3, dtype=np.float32)
+    try:
+        _score, warp = cv2.findTransformECC(small[1], small[0], warp, cv2.MOTION_EUCLIDEAN,
+                                            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 50, 1e-4), None, 5)
+    except cv2.error:
+        return image
+    warp[:, 2] /= scale
+    if abs(warp[0, 2]) + abs(warp[1, 2]) < 0.05 and abs(warp[1, 0]) < 1e-5:
+        return image
+    return cv2.warpAffine(image, warp, (on.shape[1], on.shape[0]), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def moved(reference, image, u, v, radius, least=0.1):
+    """How far (pixels, OpenCV axes) the content around pixel (u, v) of `reference` moved in `image`: phase
+    correlation of the two patches. None when they do not correlate (the patch changed rather than moved)."""
+    height, width = reference.shape[:2]
+    x0, x1 = int(max(0, u - radius)), int(min(width, u + radius + 1))
+    y0, y1 = int(max(0, v - radius)), int(min(height, v + radius + 1))
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return None
+    window = cv2.createHanningWindow((x1 - x0, y1 - y0), cv2.CV_32F)
+    (du, dv), response = cv2.phaseCorrelate(np.float32(reference[y0:y1, x0:x1]), np.float32(image[y0:y1, x0:x1]),
+                                            window)
+    return (du, dv) if response >= least else None
 
 
 _SIFT = []

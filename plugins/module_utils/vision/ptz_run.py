@@ -30,6 +30,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
     overview_click,
     position,
     put_back,
+    same_position,
     settled_position,
 )
 from ansible_collections.vapix.q6000.plugins.module_utils.errors import (
@@ -47,6 +48,7 @@ CORRECTABLE = 25.0  # PTZ pixels within which the rest is turned into degrees in
 MIN_STEP_PIXELS = 6.0  # PTZ pixels a click must go for the degrees per pixel to be learnt from it
 MAX_MOVES = 4  # per point after the approach (one move, or the first point's search), the zoom included
 OVERLAY_WAIT = 1.1  # seconds between a head's two pictures, so that a burned-in clock shows as a change
+IDLE_POLL = 0.5  # seconds between the reads that tell an idle PTZ
 OWNED = 0.25  # degrees (pan, tilt; zoom steps: 1) within which the PTZ is still where the run left it
 
 
@@ -64,7 +66,24 @@ class Servo:
         self.width, self.height = self.asked = size
         self.moves = self.snapshots = 0
         self.pending = False
+        self.theirs = False  # found in use before the run's first move: never the run's
+        self.jpeg = None  # the last picture as the PTZ sent it
         self.where = settled_position(ptz)
+
+    def in_use(self, seconds):
+        """Why the PTZ is someone else's before the run's first move (it moved within `seconds`, read twice a
+        second from where it rested when the run began), or None when it stayed idle. A run leaves a PTZ in use
+        alone: a person following something on the site has it."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(min(IDLE_POLL, max(0.0, deadline - time.monotonic())))
+            now = position(self.ptz)
+            if not same_position(now, self.where):
+                self.theirs = True
+                return ("PTZ in use: it moved from pan %.2f, tilt %.2f, zoom %d to pan %.2f, tilt %.2f, zoom %d "
+                        "within the %s s it had to be idle (ptz_idle); the run left it alone"
+                        % (self.where + now + (seconds,)))
+        return None
 
     def _still(self):
         now = position(self.ptz)
@@ -93,8 +112,8 @@ class Servo:
 
     def owns(self, now):
         """Whether the PTZ, read at `now`, is still where the run left it."""
-        return (abs(wrap180(now[0] - self.where[0])) <= OWNED and abs(now[1] - self.where[1]) <= OWNED
-                and abs(now[2] - self.where[2]) <= 1)
+        return (not self.theirs and abs(wrap180(now[0] - self.where[0])) <= OWNED
+                and abs(now[1] - self.where[1]) <= OWNED and abs(now[2] - self.where[2]) <= 1)
 
     def click(self, u, v, zoom_factor=None):
         """Centre the PTZ on pixel (u, v) of its picture (OpenCV coordinates), zooming by `zoom_factor`.
@@ -136,7 +155,8 @@ class Servo:
 
     def picture(self):
         self._still()
-        image = _decoded(self.ptz.snapshot({"resolution": "%dx%d" % self.asked}), self.ptz.host)
+        self.jpeg = self.ptz.snapshot({"resolution": "%dx%d" % self.asked})
+        image = _decoded(self.jpeg, self.ptz.host)
         if image.shape != (self.height, self.width):
             if self.snapshots:
                 raise UnexpectedAnswerError("the PTZ's snapshot is %dx%d, where the earlier ones were %dx%d"
@@ -232,6 +252,7 @@ class PtzRun:
         self._sized(*self.asked)
         self.knowledge = Knowledge()
         self.heads = {}
+        self.measuring, self.paired = None, None  # the head being measured; its picture beside the PTZ's last
 
     def _sized(self, width, height):
         """The heads' picture size, and the patch radii that go with it."""
@@ -282,7 +303,7 @@ class PtzRun:
             wide = self.servo.where
             offset = self.servo.click(match.u, match.v, factor)
             self.knowledge.learn_step(wide, self.servo.where, offset)
-            match = matching.follow(head, x, y, self.servo.picture(), self.radius_fine, expected)
+            match = matching.follow(head, x, y, self.ptz_picture(), self.radius_fine, expected)
         while True:
             du, dv = self._centre_offset(match)
             if math.hypot(du, dv) <= CENTRED or self.servo.clicked(match.u, match.v) == (size[0] / 2, size[1] / 2):
@@ -292,7 +313,7 @@ class PtzRun:
                 # A few pixels off: the PTZ's own degrees per pixel (learnt from its moves) say where it looks.
                 pan, tilt = self.servo.where[0], self.servo.where[1]
                 degrees = step / factor
-                return self._point(x, y, pan + du * degrees / max(0.1, math.cos(math.radians(tilt))),
+                return self._point(head, x, y, pan + du * degrees / max(0.1, math.cos(math.radians(tilt))),
                                    tilt - dv * degrees, match)
             if self.servo.moves - start >= MAX_MOVES:
                 raise TargetError("not centred after %d moves (%.1f pixels off)"
@@ -301,13 +322,41 @@ class PtzRun:
             before = self.servo.where
             offset = self.servo.click(match.u, match.v)
             self.knowledge.learn_step(before, self.servo.where, offset, factor)
-            match = matching.follow(head, x, y, self.servo.picture(), self.radius_fine, expected)
-        return self._point(x, y, self.servo.where[0], self.servo.where[1], match)
+            match = matching.follow(head, x, y, self.ptz_picture(), self.radius_fine, expected)
+        return self._point(head, x, y, self.servo.where[0], self.servo.where[1], match)
 
-    @staticmethod
-    def _point(x, y, pan, tilt, match):
+    def measure(self, camera):
+        """The PTZ's pictures from now on are of head `camera`'s points (see ptz_picture)."""
+        self.measuring, self.paired = camera, None
+
+    def ptz_picture(self):
+        """The PTZ's picture and, right after it, one of the head being measured: the two show the site as it was
+        at one moment, however the mast sways (see _steady)."""
+        picture = self.servo.picture()
+        if self.measuring is not None:
+            self.paired = self.client.snapshot({"camera": str(self.measuring), "resolution": "%dx%d" % self.asked})
+        return picture
+
+    def _point(self, head, x, y, pan, tilt, match):
+        pan, tilt = self._steady(head, x, y, pan, tilt)
         return {"x": x, "y": y, "pan": round(wrap180(pan), 4), "tilt": round(tilt, 4),
                 "score": round(max(0.0, match.correlation), 3)}
+
+    def _steady(self, head, x, y, pan, tilt):
+        """The direction of head pixel (x, y) from where the PTZ found its content. A swaying mast turns both
+        cameras against the site at once, so the PTZ found the content where it was at its last picture; the head's
+        picture taken right after says how far that content had moved from (x, y) since the head's reference
+        picture, and the head's nominal degrees per pixel take that move back out."""
+        if self.paired is None:
+            return pan, tilt
+        u, v = matching.to_pixel(x, y, *self.size)
+        moved = matching.moved(head.image, _decoded(self.paired, self.client.host), u, v, self.radius_coarse)
+        if moved is None:
+            return pan, tilt
+        lens = nominal(self.measuring, 0.0)
+        before = project(x, y, lens)
+        after = project(*matching.to_normal(u + moved[0], v + moved[1], *self.size), lens)
+        return pan - wrap180(after[0] - before[0]), tilt - (after[1] - before[1])
 
 
 def _as_dict(where):

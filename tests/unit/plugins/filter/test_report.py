@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import copy
+import pathlib
+import re
 from collections.abc import Mapping
+
+import jinja2
 
 import pytest
 
@@ -12,6 +16,7 @@ from ansible_collections.vapix.q6000.plugins.filter.report import (FilterModule,
                                                                    report_units, rollout_summary)
 
 THUMBNAIL = "data:image/jpeg;base64,/9j/4AAQSkZJRgABA"
+TEMPLATES = pathlib.Path(__file__).resolve().parents[4] / "playbooks" / "templates"
 
 
 def facts(heads=4, calibrated=(1, 2), code=0, description="Connection OK", session=None, **more):
@@ -38,12 +43,17 @@ def points_drift(camera, errors, tolerance=1.0, action="none"):
                       "points": list(errors)}}
 
 
-def image_drift(camera, moved=0.05, baseline=None, recorded=None, thumbnail=THUMBNAIL, tolerance=0.3):
-    """A head of remote_calibration's result after drift_method=image: per point its offsets, or why not."""
+def image_drift(camera, moved=0.05, against="baseline", recorded=None, thumbnail=THUMBNAIL, tolerance=0.3,
+                rotation=None, uncertainty=0.02):
+    """A head of remote_calibration's result after drift_method=image: per point its offsets, or why not; the
+    head's rotation since what it was judged against (none against an old {pan, tilt} baseline)."""
+    if rotation is None and against != "old baseline":
+        rotation = {"yaw": moved * 0.8, "pitch": -moved * 0.6, "roll": 0.0, "angle": moved}
     head = {"camera": camera, "action": "none", "points": 3,
-            "drift": {"method": "image", "moved": moved, "pan": moved + 0.1, "tilt": -0.02, "max": 0.41,
-                      "tolerance": tolerance, "flagged": moved > tolerance, "baseline": baseline,
-                      "thumbnail": thumbnail,
+            "drift": {"method": "image", "status": "drifted" if moved > tolerance else "ok",
+                      "flagged": moved > tolerance, "tolerance": tolerance, "max": 0.41, "pairs": 2, "reason": None,
+                      "rotation": rotation, "uncertainty": uncertainty if rotation else None, "moved": moved,
+                      "thumbnail": thumbnail, "against": against,
                       "points": [{"error": 0.1, "pan": 0.08, "tilt": -0.06, "x": -0.6, "y": 0.5},
                                  {"error": None, "pan": None, "tilt": None, "x": 0.6, "y": 0.5,
                                   "reason": "no consistent mapping of the target into the PTZ's picture"},
@@ -51,6 +61,16 @@ def image_drift(camera, moved=0.05, baseline=None, recorded=None, thumbnail=THUM
     if recorded:
         head["baseline"] = recorded
     return head
+
+
+def not_measured(camera, reason="PTZ in use", found=0):
+    """A head the image check could not judge: action none, no rotation nor move; `found` of its 3 points found."""
+    points = [{"error": 0.1, "pan": 0.08, "tilt": -0.06, "x": -0.6, "y": 0.5}][:found] + [
+        {"error": None, "pan": None, "tilt": None, "x": 0.6, "y": 0.5, "reason": reason}] * (3 - found)
+    return {"camera": camera, "action": "none", "points": 3,
+            "drift": {"method": "image", "status": "not_measured", "flagged": False, "tolerance": 0.3,
+                      "max": 0.1 if found else None, "pairs": found, "reason": reason, "rotation": None,
+                      "uncertainty": None, "moved": None, "thumbnail": None, "against": None, "points": points}}
 
 
 class HostVars(Mapping):
@@ -186,36 +206,126 @@ def test_points_are_classed_by_their_drift_against_the_tolerance():
     assert head["points"][2]["title"].endswith("; drift 1.20°")
     assert (head["measured"], head["image"], head["flagged"], head["max"], head["tolerance"]) == (True, False, True, 1.2, 1.0)
     assert head["action"] == "recalibrated" and head["moved"] is None and head["thumbnail"] is None
-    assert unit["drift"] == [{"camera": 2, "image": False, "flagged": True, "moved": None, "max": 1.2}]
-    assert (unit["flagged"], unit["measured"], unit["problem"]) == (1, 1, True)
+    assert head["status"] == "drifted" and head["rotation"] is None and head["not_measured"] is False
+    assert unit["drift"] == [{"camera": 2, "image": False, "status": "drifted", "flagged": True, "moved": None,
+                              "max": 1.2, "reason": None}]
+    assert (unit["flagged"], unit["measured"], unit["not_measured"], unit["problem"]) == (1, 1, 0, True)
 
 
-def test_an_image_check_gives_offsets_baselines_and_the_thumbnail():
-    heads = [point_set(n, (-0.6, 0.5), (0.6, 0.5), (0.0, 0.0)) for n in (1, 2, 3, 4)]
+def test_an_image_check_gives_the_rotation_what_it_was_judged_against_and_the_thumbnail():
+    heads = [point_set(n, (-0.6, 0.5), (0.6, 0.5), (0.0, 0.0)) for n in (1, 2, 3, 4, 5)]
     result = {"changed": False, "heads": [
-        image_drift(1, moved=0.91, baseline={"pan": 0.079, "tilt": -0.024}),
-        image_drift(2, recorded={"pan": -0.012, "tilt": 0.128}),
+        image_drift(1, moved=0.91, rotation={"yaw": 0.72, "pitch": -0.55, "roll": 0.04, "angle": 0.91},
+                    uncertainty=0.03),
+        image_drift(2, against="point set", recorded=[[-0.6, 0.5, 10.1, -1.4], [0.0, 0.0, 30.2, -4.4]]),
         image_drift(3, thumbnail="https://example.com/head.jpg"),
+        image_drift(5, moved=0.12, against="old baseline"),
         {"camera": 4, "action": "none", "drift": None}]}
-    [unit] = report_units(["cam-a"], {"cam-a": {"q6000_report_facts": facts(), "q6000_calibration_heads": heads,
+    [unit] = report_units(["cam-a"], {"cam-a": {"q6000_report_facts": facts(heads=5), "q6000_calibration_heads": heads,
                                                 "q6000_calibration_result": result}})
-    first, second, third, fourth = unit["heads_drawn"]
-    assert (first["image"], first["flagged"], first["moved"], first["offset"]) == (True, True, 0.91, {"pan": 1.01, "tilt": -0.02})
-    assert first["baseline"] == {"pan": 0.079, "tilt": -0.024} and first["baseline_recorded"] is False
+    first, second, third, fourth, fifth = unit["heads_drawn"]
+    assert (first["image"], first["status"], first["flagged"], first["moved"]) == (True, "drifted", True, 0.91)
+    assert first["rotation"] == {"yaw": 0.72, "pitch": -0.55, "roll": 0.04, "angle": 0.91}
+    assert (first["uncertainty"], first["against"], first["pairs"], first["max"]) == (0.03, "baseline", 2, 0.41)
+    # The mean offset and the baseline it was compared with are gone from the drift.
+    assert "offset" not in first and "baseline" not in first
+    assert first["baseline_recorded"] is False
     assert first["thumbnail"] == THUMBNAIL and first["action"] is None
     assert [p["drift"] for p in first["points"]] == ["ok", "none", "over"]
     titles = [p["title"] for p in first["points"]]
     assert titles[0].endswith("; drift 0.10° (off pan +0.08°, tilt -0.06°)")
     assert titles[1].endswith("; drift not measured: no consistent mapping of the target into the PTZ's picture")
-    # Its first check: no baseline before, one recorded now.
-    assert second["baseline"] is None and second["baseline_recorded"] is True and not second["flagged"]
+    # Its first check: against its point set, and the correspondences recorded now as its baseline.
+    assert (second["against"], second["baseline_recorded"], second["status"], second["flagged"]) == \
+        ("point set", True, "ok", False)
     # Only a data URI is shown: the page fetches nothing.
     assert third["thumbnail"] is None and third["baseline_recorded"] is False
-    # A head the check did not measure.
-    assert (fourth["measured"], fourth["image"], fourth["tolerance"]) == (False, False, None)
-    assert [(d["camera"], d["image"], d["flagged"], d["moved"]) for d in unit["drift"]] == \
-        [(1, True, True, 0.91), (2, True, False, 0.05), (3, True, False, 0.05)]
-    assert (unit["flagged"], unit["measured"]) == (1, 3)
+    # A head the check did not look at.
+    assert (fourth["measured"], fourth["image"], fourth["tolerance"], fourth["status"]) == (False, False, None, None)
+    # Against an old {pan, tilt} baseline: no rotation, moved is the move of the mean offset.
+    assert (fifth["rotation"], fifth["uncertainty"], fifth["moved"], fifth["against"]) == \
+        (None, None, 0.12, "old baseline")
+    assert [(d["camera"], d["image"], d["status"], d["flagged"], d["moved"]) for d in unit["drift"]] == \
+        [(1, True, "drifted", True, 0.91), (2, True, "ok", False, 0.05), (3, True, "ok", False, 0.05),
+         (5, True, "ok", False, 0.12)]
+    assert (unit["flagged"], unit["measured"], unit["not_measured"]) == (1, 4, 0)
+
+
+def test_a_head_not_measured_is_grey_with_its_reason_and_no_problem_of_the_unit():
+    heads = [point_set(n, (-0.6, 0.5), (0.6, 0.5), (0.0, 0.0)) for n in (1, 2, 3)]
+    result = {"changed": False, "warnings": ["head 2 not measured: PTZ in use"], "heads": [
+        image_drift(1, moved=0.05),
+        not_measured(2, "PTZ in use"),
+        not_measured(3, "2 of 5 points found: fewer than 3 well-spread pairs", found=1)]}
+    [unit] = report_units(["cam-a"], {"cam-a": {"q6000_report_facts": facts(heads=3), "q6000_calibration_heads": heads,
+                                                "q6000_calibration_result": result}})
+    first, second, third = unit["heads_drawn"]
+    assert (first["status"], first["measured"], first["not_measured"]) == ("ok", True, False)
+    assert (second["status"], second["not_measured"], second["measured"], second["flagged"]) == \
+        ("not_measured", True, False, False)
+    assert second["reason"] == "PTZ in use" and first["reason"] is None
+    assert (second["moved"], second["rotation"], second["uncertainty"], second["max"]) == (None, None, None, None)
+    assert [p["drift"] for p in second["points"]] == ["none"] * 3
+    # The points it did find are still drawn by their error.
+    assert [p["drift"] for p in third["points"]] == ["ok", "none", "none"] and third["max"] == 0.1
+    assert third["reason"] == "2 of 5 points found: fewer than 3 well-spread pairs"
+    assert [(d["camera"], d["status"], d["flagged"], d["moved"], d["reason"]) for d in unit["drift"]] == [
+        (1, "ok", False, 0.05, None), (2, "not_measured", False, None, "PTZ in use"),
+        (3, "not_measured", False, None, "2 of 5 points found: fewer than 3 well-spread pairs")]
+    # Counted apart, not as flagged nor measured: no problem of the unit.
+    assert (unit["flagged"], unit["measured"], unit["not_measured"], unit["problem"]) == (0, 1, 2, False)
+    summary = report_summary([unit])
+    assert (summary["flagged"], summary["measured"], summary["not_measured"], summary["drifted"],
+            summary["not_measured_units"]) == (0, 1, 2, [], ["cam-a"])
+
+
+def macros():
+    """The report's macros (playbooks/templates/report_macros.j2), as report.html.j2 imports them."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES))).get_template("report_macros.j2").module
+
+
+def test_the_page_shows_not_measured_in_grey_with_its_reason_and_the_rotation():
+    heads = [point_set(n, (-0.6, 0.5), (0.6, 0.5), (0.0, 0.0)) for n in (1, 2, 3)]
+    result = {"changed": False, "heads": [
+        image_drift(1, moved=0.91, rotation={"yaw": 0.72, "pitch": -0.55, "roll": 0.04, "angle": 0.91},
+                    uncertainty=0.03),
+        not_measured(2, "too uncertain (2 x 0.09 > 0.15) <b>"),
+        image_drift(3, moved=0.12, against="old baseline")]}
+    [unit] = report_units(["cam-a"], {"cam-a": {"q6000_report_facts": facts(heads=3), "q6000_calibration_heads": heads,
+                                                "q6000_calibration_result": result}})
+    plane = report_summary([unit])["plane"]
+    draw = macros()
+    first, second, third = (str(draw.head("cam-a", head, plane)) for head in unit["heads_drawn"])
+    assert '<span class="drift over">moved 0.91° (tolerance 0.3°)</span> <span class="flag">drifted</span>' in first
+    assert ('<span class="rotation">rotation yaw +0.72°, pitch -0.55°, roll +0.04°: angle 0.91° ± 0.03°; against its'
+            ' baseline; 2 pairs; worst point 0.41°</span>') in first
+    assert "offset" not in first
+    # Grey, with its reason as text (escaped), neither drifted nor flagged, and no rotation nor move.
+    assert '<figure class="head not-measured" id="head-cam-a-2"' in second
+    assert ('<span class="drift not-measured">not measured: too uncertain (2 x 0.09 &gt; 0.15) &lt;b&gt;</span>'
+            in second)
+    assert "drifted" not in second and "moved" not in second and "rotation" not in second
+    assert "no rotation: moved is the move of the mean offset; against its old baseline (pan, tilt)" in third
+    assert '<span class="status-ok">ok</span>' in third
+    summary = str(draw.drift_summary(unit["drift"]))
+    assert re.findall(r"<span[^>]*>[^<]*</span>", summary) == [
+        '<span class="over" title="drifted; worst point 0.41°">head 1 moved 0.91°</span>',
+        '<span class="not-measured">head 2 not measured (too uncertain (2 x 0.09 &gt; 0.15) &lt;b&gt;)</span>',
+        '<span title="ok; worst point 0.41°">head 3 moved 0.12°</span>']
+    # The stylesheet greys what was not measured.
+    style = (TEMPLATES / "report_style.css.j2").read_text(encoding="utf-8")
+    assert re.search(r"^\.drift\.not-measured \{ color: #6b7280; \}$", style, re.M)
+
+
+def test_a_result_of_the_shape_before_the_status_is_read_by_its_flag():
+    old = {"camera": 1, "action": "none", "drift": {"method": "image", "pan": 1.0, "tilt": 0.0, "moved": 0.9,
+                                                    "baseline": {"pan": 0.1, "tilt": 0.0}, "max": 0.5,
+                                                    "tolerance": 0.3, "flagged": True, "points": []}}
+    [unit] = report_units(["cam-a"], {"cam-a": {"q6000_report_facts": facts(heads=1),
+                                                "q6000_calibration_result": {"heads": [old]}}})
+    [head] = unit["heads_drawn"]
+    assert (head["status"], head["flagged"], head["moved"], head["rotation"]) == ("drifted", True, 0.9, None)
+    assert (unit["flagged"], unit["measured"], unit["not_measured"]) == (1, 1, 0)
 
 
 def test_the_open_sessions_target_is_a_cross_on_its_head_only():
@@ -262,7 +372,8 @@ def test_the_summary_counts_the_units_read_and_every_measured_head():
     hostvars = {
         "cam-a": {"q6000_report_facts": facts(heads=4, calibrated=(1, 2)),
                   "q6000_calibration_result": {"heads": [points_drift(1, [0.1]), points_drift(2, [3.0])]}},
-        "cam-b": {"q6000_report_facts": facts(heads=4, calibrated=(1, 2, 3, 4), code=3)},
+        "cam-b": {"q6000_report_facts": facts(heads=4, calibrated=(1, 2, 3, 4), code=3),
+                  "q6000_calibration_result": {"heads": [not_measured(2)]}},
         "cam-c": {"q6000_report_facts": {"failed": True, "msg": "HTTP 500"},
                   "q6000_calibration_result": {"heads": [points_drift(1, [0.1])]}},
         "cam-d": {"q6000_report_facts": facts(heads=4, calibrated=(1,)),
@@ -271,15 +382,16 @@ def test_the_summary_counts_the_units_read_and_every_measured_head():
     units = report_units(["cam-a", "cam-b", "cam-c", "cam-d"], hostvars)
     summary = report_summary(units)
     assert {k: v for k, v in summary.items() if k != "plane"} == {
-        "units": 4, "link_ok": 2, "heads": 12, "calibrated": 7, "measured": 5, "flagged": 3,
-        "failed": ["cam-c"], "drifted": ["cam-a", "cam-d"]}
+        "units": 4, "link_ok": 2, "heads": 12, "calibrated": 7, "measured": 5, "flagged": 3, "not_measured": 1,
+        "failed": ["cam-c"], "drifted": ["cam-a", "cam-d"], "not_measured_units": ["cam-b"]}
     assert summary["plane"] == {"width": 160, "height": 90, "middle": {"x": 80, "y": 45}, "view_box": "-10 -10 180 110"}
 
 
 def test_an_empty_fleet():
     assert report_units([], {}) == []
     summary = report_summary([])
-    assert (summary["units"], summary["link_ok"], summary["heads"], summary["failed"], summary["drifted"]) == (0, 0, 0, [], [])
+    assert (summary["units"], summary["link_ok"], summary["heads"], summary["failed"], summary["drifted"],
+            summary["not_measured"], summary["not_measured_units"]) == (0, 0, 0, [], [], 0, [])
 
 
 # --- rollout_summary ----------------------------------------------------------------------------------------
