@@ -71,14 +71,19 @@ def main(argv=None):
         print("point sets: %s" % ", ".join(str(inventory.parent / "host_vars" / u / "q6000_calibration.yml")
                                            for u in units))
 
-        knocked = units[-1]
-        step("Someone knocks %s: its mount turns by a degree (the recorded points cannot show it)" % knocked)
-        twin.knock(knocked, 1.0)
+        knocks = {units[-1]: {"yaw": 1.0}}
+        if len(units) > 1:
+            knocks[units[0]] = {"pitch": 1.0}
+        for unit, knock in knocks.items():
+            step("Someone knocks %s: its mount turns by a degree about %s (the recorded points cannot show it)"
+                 % (unit, "the vertical" if "yaw" in knock else "a horizontal axis: it tilts"))
+            twin.knock(unit, **knock)
+        knocked = ", ".join(knocks)
 
-        step("The nightly check: %s fails with its measurement, the others stay ok" % knocked)
+        step("The nightly check: %s fail(s) with the rotation read, the others stay ok" % knocked)
         rc = playbook(inventory, "check_calibration.yml", extra=images, check=False)
         if rc == 0:
-            raise SystemExit("the check did not find the knock of %s" % knocked)
+            raise SystemExit("the check did not find the knocks of %s" % knocked)
 
         step("The nightly check with q6000_fix=true: %s recaptured and recalibrated; the report" % knocked)
         playbook(inventory, "check_calibration.yml", extra=["-e", "q6000_fix=true"] + images)

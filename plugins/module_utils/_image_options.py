@@ -13,6 +13,8 @@ import re
 from ansible_collections.vapix.q6000.plugins.module_utils._connection import check_number
 from ansible_collections.vapix.q6000.plugins.module_utils.errors import ValidationError
 
+BASELINE_PAIRS = 40  # correspondences a head's baseline keeps, at most
+
 IMAGE_ARGUMENT_SPEC = dict(
     fit_budget=dict(type="float", default=0.5),
     resolution=dict(type="str", default="1920x1080"),

@@ -14,7 +14,11 @@ import math
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.vapix.q6000.plugins.module_utils._image_options import IMAGE_ARGUMENT_SPEC, check_image_options
+from ansible_collections.vapix.q6000.plugins.module_utils._image_options import (
+    BASELINE_PAIRS,
+    IMAGE_ARGUMENT_SPEC,
+    check_image_options,
+)
 from ansible_collections.vapix.q6000.plugins.module_utils._connection import check_number
 from ansible_collections.vapix.q6000.plugins.module_utils._interrupts import reporting, shielded
 from ansible_collections.vapix.q6000.plugins.module_utils.facts import read_calibrated, read_session
@@ -155,9 +159,6 @@ def validate(params):
             raise ValidationError("%s.points (camera %s): all points lie on one line (spread %.4f); the device "
                                   "cannot solve the head's roll and field of view from them, add a point off "
                                   "that line" % (where, camera, spread))
-
-
-BASELINE_PAIRS = 40
 
 
 def _check_baseline(where, baseline):
@@ -543,12 +544,17 @@ def _image_drift(client, ptz, heads, entries, params):
                     head = _judged(client, work, head, entry, params, tolerance, drifted)
                 if entry["would"] in CHANGES:
                     _calibrate_entry(client, h, head, entry, params["abort_ongoing"])
-                    if not busy:
-                        _after, found = work.drift(head["camera"], head["points"], None, tolerance)
-                        if found:
-                            entry["baseline"] = _image_work().new_baseline(found)
+                    if busy:
+                        client.warnings.append("camera %s: no baseline recorded: %s" % (head["camera"], busy))
+                        continue
+                    after, found = work.drift(head["camera"], head["points"], None, tolerance)
+                    if len(found) >= _image_work().BASELINE_MIN:
+                        entry["baseline"] = _image_work().new_baseline(found)
+                    else:
+                        client.warnings.append("camera %s: no baseline recorded: %s" % (
+                            head["camera"], after["reason"] or "%d of its points found" % len(found)))
             except PtzMovedError as exc:
-                busy = "PTZ in use: %s" % exc
+                busy = "PTZ in use: %s" % exc.words
                 if entry["would"] == "measure":
                     _not_measured(client, entry, _image_work().not_measured(tolerance, busy))
                 elif entry["would"] == "recalibrated" and entry.get("point_set") is None:

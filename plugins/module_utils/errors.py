@@ -49,6 +49,7 @@ class Interrupted(BaseException):
 class VapixError(Exception):
     """A failure talking to a device; the message names the device and the CGI.
 
+    `words` is the message without the CGI and device it starts with (for a message that names them elsewhere).
     `code` is the device's error code when it gave one (kept when the error is re-raised in other words),
     `result` what the task had done so far, so a failed task still reports it, and `saved` whether a
     calibration whose save.cgi went unanswered took effect (yes, no or unknown; None when no save was lost).
@@ -61,7 +62,8 @@ class VapixError(Exception):
         self.result = result
         self.saved = saved
         prefix = "%s on %s: " % (cgi, host) if cgi and host else ""
-        super().__init__(message if message.startswith(prefix) else prefix + message)
+        self.words = message[len(prefix):] if prefix and message.startswith(prefix) else message  # no CGI, no device
+        super().__init__(prefix + self.words)
 
     def reworded(self, message, result=None, saved=None):
         """The same failure in the words of the task that met it; keeps the class, state, code, CGI and device."""

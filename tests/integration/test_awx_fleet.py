@@ -131,9 +131,9 @@ def test_async_tasks_need_an_absolute_async_dir_when_home_is_not_the_accounts(tm
 SLICES = 4
 UNITS = 20
 KNOCKED = (3, 11)  # indexes of the units knocked
-# The heads' points are the twin's truth, and their first check has no baseline yet, so it judges the whole offset,
-# which parallax makes up to about 0.4 degrees: a knock of 2 degrees against a tolerance of 0.8 (a baseline per head
-# would cost a measurement more per head).
+# The heads' points are the twin's truth, and their first check has no baseline yet, so it judges the turn against
+# the points themselves, which the matcher's parallax makes up to about 0.4 degrees: a knock of 2 degrees against a
+# tolerance of 0.8 (a baseline per head would cost a measurement more per head).
 KNOCK, TOLERANCE = 2.0, 0.8
 
 

@@ -156,7 +156,9 @@ def test_a_knocked_unit_comes_first_flagged_with_its_pictures(measured):
     page = browse(measured["report"])
     assert [s.attrs["id"] for s in page.root.find_all("section", cls="unit")] == \
         ["unit-%s" % knocked, "unit-%s" % steady]
-    heads = len(KNOCKED_CAMERAS) + len(STEADY_CAMERAS)
+    # A head the check could not judge (too few pairs, too uncertain) is not measured: no alarm, shown apart.
+    unjudged = [h for unit in results for h in results[unit]["heads"] if h["drift"]["status"] == "not_measured"]
+    heads = len(KNOCKED_CAMERAS) + len(STEADY_CAMERAS) - len(unjudged)
     assert page.count("drifted") == "%d of %d measured" % (len(KNOCKED_CAMERAS), heads)
     assert page.count("failed") == "0"
     assert page.root.find("p", cls="drifted-list").text == "Drifted: %s" % knocked
@@ -184,10 +186,14 @@ def test_a_knocked_unit_comes_first_flagged_with_its_pictures(measured):
     assert [h["camera"] for h in results[steady]["heads"]] == list(STEADY_CAMERAS)
     for head in results[steady]["heads"]:
         drift, camera = head["drift"], head["camera"]
-        assert drift["status"] == "ok" and drift["moved"] < 0.15, drift
         figure = section.find("figure", data_camera=str(camera))
         assert "flagged" not in figure.classes
         text = caption(section, camera).text
+        if drift["status"] == "not_measured":
+            assert "not measured: %s" % drift["reason"] in text and "drifted" not in text, text
+            continue
+        # Judged ok: within the tolerance give or take twice the uncertainty (its first check, against its points).
+        assert drift["status"] == "ok" and drift["moved"] <= 0.15 + 2 * drift["uncertainty"], drift
         assert "moved %.2f° (tolerance 0.15°) ok" % drift["moved"] in text and "drifted" not in text
         # Its first check: measured against its point set, and its baseline recorded now.
         assert drift["against"] == "point set" and head["baseline"]

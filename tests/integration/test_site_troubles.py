@@ -153,11 +153,17 @@ def test_capture_while_the_mast_sways_and_traffic_moves(twin, workdir, site):
         assert_captured(twin, unit, run)
 
 
-@estimator_issue("a colour head is matched against an IR picture of the PTZ")
-def test_capture_with_the_ptz_alone_in_ir(twin, workdir, site):
+def test_capture_with_the_ptz_alone_in_ir_says_so_and_moves_nothing(twin, workdir, site):
+    """A colour head cannot be matched against the PTZ's near-infrared picture: the capture says so before any
+    move, rather than blaming the scene."""
     with troubles(twin, site, ptz_night=True) as unit:
         run = capture(twin, workdir, unit)
-        assert_captured(twin, unit, run)
+        assert run.rc != 0
+        result = run.result("capture", unit)
+        [failed] = result["failed_heads"]
+        assert failed["camera"] == CAMERA and "infrared" in failed["reasons"][0], failed
+        assert "no head was captured" in result["msg"] and result["moves"] == 0, result
+        assert_home(twin, unit)
 
 
 def test_capture_on_firmware_that_clicks_and_reports_differently(twin, workdir, site):

@@ -95,6 +95,15 @@ class Capture(PtzRun):
         super().__init__(client, servo, bounds, params)
         self.refused = []
 
+    def infrared(self):
+        """Why the PTZ's pictures cannot be matched against colour heads (it is in night mode, on IR), or None.
+        Its picture where it rests: no move."""
+        self.servo.picture()
+        if matching.is_grey(self.servo.jpeg):
+            return ("the PTZ's picture is grey (night mode, infrared): a colour head cannot be matched against it. "
+                    "Nothing was moved; capture when the PTZ is in day mode")
+        return None
+
     def targets(self, camera, count):
         head, grey = self.heads[camera]
         picked = matching.pick_targets(head, count, self.radius_fine, spread=0.25)
@@ -216,17 +225,18 @@ def run(client, params, check_mode):
             heads, failed = [], []
             try:
                 taken = servo.in_use(params["ptz_idle"])
+                infrared = None if taken else capture.infrared()
                 for camera in cameras:
-                    if taken:
-                        failed.append({"camera": camera, "reasons": [taken]})
+                    if taken or (infrared and not capture.heads[camera][1]):
+                        failed.append({"camera": camera, "reasons": [taken or infrared]})
                         continue
                     try:
                         heads.append({"camera": camera, "points": capture.head(
                             camera, params["points"], params["fit_budget"], given.get(camera))})
                     except CaptureError as exc:
-                        failed.append({"camera": camera, "reasons": [str(exc)]})
+                        failed.append({"camera": camera, "reasons": [exc.words]})
                     except PtzMovedError as exc:
-                        taken = "PTZ in use: %s" % exc
+                        taken = "PTZ in use: %s" % exc.words
                         failed.append({"camera": camera, "reasons": [taken]})
             finally:
                 result.update(refused=capture.refused, moves=servo.moves, snapshots=servo.snapshots,

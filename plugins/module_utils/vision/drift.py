@@ -18,7 +18,7 @@ import sys
 from contextlib import contextmanager
 
 from ansible_collections.vapix.q6000.plugins.module_utils.errors import TargetError
-from ansible_collections.vapix.q6000.plugins.module_utils._image_options import picture_size
+from ansible_collections.vapix.q6000.plugins.module_utils._image_options import BASELINE_PAIRS, picture_size
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import (
     angular_distance,
     worst_points_ranked,
@@ -35,7 +35,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.vision.ptz_run import 
 
 LIBRARIES = capture.LIBRARIES  # the check matches pictures as the capture does
 OLD_MIN_POINTS = 2  # points of a head that must be found for a mean offset against an old baseline
-BASELINE_PAIRS = 40  # correspondences kept per head as its baseline
+BASELINE_MIN = rotation.MIN_PAIRS  # fewer found, and no baseline is recorded: it could not fix a rotation
 DARK = 50  # mean grey level (of 255) under which a picture is too dark to match against a day picture
 
 

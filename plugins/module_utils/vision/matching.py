@@ -86,6 +86,18 @@ def changed_mask(first, second, grow=24):
     return mask
 
 
+def same_view(first, second, scale=0.25, grey_levels=2.0, sharpness=0.85):
+    """Whether two pictures taken a moment apart show one view, sharp alike: reduced copies differ by under
+    `grey_levels` on average (what moves in the scene is small), and neither is much blurrier than the other."""
+    if first.shape != second.shape:
+        return False
+    small = [cv2.resize(picture, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) for picture in (first, second)]
+    if float(cv2.absdiff(small[0], small[1]).mean()) >= grey_levels:
+        return False
+    detail = sorted(float(cv2.Laplacian(picture, cv2.CV_32F).var()) for picture in (first, second))
+    return detail[0] >= sharpness * detail[1]
+
+
 def aligned(image, on, scale=0.25):
     """`image` turned and shifted onto `on` (a Euclidean motion found by ECC on reduced copies), or as it is
     when the two do not converge onto each other."""

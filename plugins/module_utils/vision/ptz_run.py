@@ -48,6 +48,8 @@ CORRECTABLE = 25.0  # PTZ pixels within which the rest is turned into degrees in
 MIN_STEP_PIXELS = 6.0  # PTZ pixels a click must go for the degrees per pixel to be learnt from it
 MAX_MOVES = 4  # per point after the approach (one move, or the first point's search), the zoom included
 OVERLAY_WAIT = 1.1  # seconds between a head's two pictures, so that a burned-in clock shows as a change
+STEADY_TRIES = 8  # pictures after the first, at most, for two in a row to agree after a move
+STEADY_WAIT = 0.12  # seconds between them
 IDLE_POLL = 0.5  # seconds between the reads that tell an idle PTZ
 OWNED = 0.25  # degrees (pan, tilt; zoom steps: 1) within which the PTZ is still where the run left it
 
@@ -67,6 +69,7 @@ class Servo:
         self.moves = self.snapshots = 0
         self.pending = False
         self.theirs = False  # found in use before the run's first move: never the run's
+        self.unseen_move = True  # moved since its last picture (or no picture yet)
         self.jpeg = None  # the last picture as the PTZ sent it
         self.where = settled_position(ptz)
 
@@ -104,6 +107,7 @@ class Servo:
         self.pending = True
         landed = move(self.ptz, pan, tilt, zoom, before=self.where)
         self.moves += 1
+        self.unseen_move = True
         if abs(wrap180(landed[0] - pan)) > OWNED or abs(landed[1] - tilt) > OWNED:
             raise self._elsewhere("the PTZ came to rest at pan %.2f, tilt %.2f, not at pan %.2f, tilt %.2f where it "
                                   "was sent (someone else moved it, or the target is beyond its limits)"
@@ -133,6 +137,7 @@ class Servo:
         self.ptz.ptz(args, write=True)
         landed = settled_position(self.ptz, before=before, commanded=commanded)
         self.moves += 1
+        self.unseen_move = True
         if zoom_factor is None and abs(landed[2] - before[2]) > 1:
             raise self._elsewhere("the PTZ's zoom went from %d to %d on a click that keeps it"
                                   % (before[2], landed[2]))
@@ -151,10 +156,27 @@ class Servo:
         clicked, self.where = overview_click(client, self.ptz, camera, x, y, size, self.where)
         self.pending = False
         self.moves += 1
+        self.unseen_move = True
         return clicked
 
     def picture(self):
+        """The PTZ's picture of where it rests. After a move, pictures are taken until two in a row show the same
+        view, sharp alike: a camera's pictures come a moment late (the encoder's pipeline), and blurred while its
+        focus hunts after a zoom, so the first after a move may show it on the way."""
         self._still()
+        image = self._snapshot()
+        tries = STEADY_TRIES if self.unseen_move else 0
+        while tries:
+            time.sleep(STEADY_WAIT)
+            again = self._snapshot()
+            if matching.same_view(image, again):
+                break
+            image, tries = again, tries - 1
+        self.unseen_move = False
+        self._still()
+        return image
+
+    def _snapshot(self):
         self.jpeg = self.ptz.snapshot({"resolution": "%dx%d" % self.asked})
         image = _decoded(self.jpeg, self.ptz.host)
         if image.shape != (self.height, self.width):
@@ -165,7 +187,6 @@ class Servo:
             # A unit may answer at another size than asked: its pixels are the picture's, not the request's.
             self.height, self.width = image.shape
         self.snapshots += 1
-        self._still()
         return image
 
 
