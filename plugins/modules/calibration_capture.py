@@ -85,7 +85,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Check mode takes the heads' snapshots and returns the targets it would capture; the PTZ does not move.
+    details: Check mode takes the heads' snapshots and returns the targets it would capture (and, in RV(failed_heads),
+      the heads without enough of them); the PTZ does not move.
   diff_mode:
     support: none
   platform:
@@ -136,8 +137,8 @@ heads:
       points:
         - {x: 0.46, y: 0.315, pan: 27.1834, tilt: 3.0121, score: 0.985}
 failed_heads:
-  description: The heads of O(cameras) not captured, each with the reasons.
-  returned: when the PTZ was used
+  description: The heads of O(cameras) not captured (in check mode, those without enough targets), each with the reasons.
+  returned: when the heads' pictures were taken
   type: list
   elements: dict
   sample: [{camera: 3, reasons: ["camera 3: only 2 target(s) with enough detail in the head's picture: ..."]}]

@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tests.bench import collection
 from tests.bench.rows import row, short, stat
+from tests.sites import CANDIDATES
 from tests.emulator.process import Twin
 
 UNITS = 50
@@ -44,8 +45,9 @@ PICTURES = ("1280x720", "640x360")  # the heads' and the PTZ's snapshots, as the
 IMAGE = {"drift_method": "image", "resolution": PICTURES[0], "ptz_resolution": PICTURES[1]}
 POINTS = 5
 # Points are the truth at pixels calibration_capture would pick (detail the check can find again) that see content
-# at least this far (metres); where the device cannot fit them (error 51: the parallax of nearer content), farther.
-POOLS = (20.0, 40.0)
+# at least this far (metres): as far as there are four such pixels; where the device cannot fit them (error 51: the
+# parallax of nearer content), the next; the last resort, the farthest content of a grid of pixels.
+POOLS = (40.0, 20.0, 10.0, 5.0)
 WORKERS = 2
 OFF = 0.1  # degrees: the target for the rotation read against the knock, per axis (heads read further off are named)
 NOTES = 12  # lines of one kind of note at most
@@ -58,9 +60,20 @@ TITLE = ("drift: the image drift check's rotation over %d units (all heads, %s/%
 def _textured_points(twin: Twin, unit: str, camera: int, pixels: list[dict], depth: float) -> list[dict]:
     """The truth at the first POINTS of `pixels` (calibration_capture's picks, best first) whose content is at
     least `depth` metres away."""
-    truths = twin.truths(unit, camera, [(p["x"], p["y"]) for p in pixels])
+    truths = twin.truths(unit, camera, [(p["x"], p["y"]) for p in pixels]) if pixels else []
     far = [t for t in truths if t["depth"] is not None and t["depth"] >= depth][:POINTS]
     return [{"x": t["x"], "y": t["y"], "pan": round(t["pan"], 4), "tilt": round(t["tilt"], 4)} for t in far]
+
+
+def _far_points(twin: Twin, unit: str, camera: int) -> list[dict]:
+    """POINTS well-spread pixels among the head's 15 farthest of a grid that see content: the last resort, where
+    too few picked pixels see far content (their detail may be poorer)."""
+    truths = sorted((t for t in twin.truths(unit, camera, CANDIDATES) if t["depth"] is not None),
+                    key=lambda t: -t["depth"])[:POINTS * 3]
+    chosen = truths[:1]
+    while len(chosen) < POINTS:
+        chosen.append(max(truths, key=lambda t: min((t["x"] - c["x"]) ** 2 + (t["y"] - c["y"]) ** 2 for c in chosen)))
+    return [{"x": t["x"], "y": t["y"], "pan": round(t["pan"], 4), "tilt": round(t["tilt"], 4)} for t in chosen]
 
 
 def _picked(twin: Twin, unit: str) -> dict:
@@ -68,7 +81,9 @@ def _picked(twin: Twin, unit: str) -> dict:
     result = collection.run("vision.capture", collection.options(
         twin, unit, cameras=list(CAMERAS), points=12, resolution=PICTURES[0], ptz_resolution=PICTURES[1]),
         check_mode=True)
-    return {head["camera"]: head["pixels"] for head in result.get("targets") or []}
+    if result.get("failed"):
+        raise RuntimeError("%s: the capture's check mode failed: %s" % (unit, result["msg"]))
+    return {head["camera"]: head["pixels"] for head in result["targets"]}
 
 
 def _knocked(twin: Twin) -> dict:
@@ -89,36 +104,25 @@ def _prepare(twin: Twin, index: int) -> dict:
     if linked.get("failed"):
         return {"unit": unit, "heads": [], "failed": ["link: %s" % linked["msg"]], "unrecorded": [],
                 "seconds": time.monotonic() - started}
-    pools, kept, failed, unrecorded = dict.fromkeys(CAMERAS, 0), {}, [], []
+    kept, failed, unrecorded = {}, [], []
     picked = _picked(twin, unit)
-    while True:
-        pending = [c for c in CAMERAS if c not in kept and pools[c] < len(POOLS)]
-        if not pending:
-            break
-        heads = [{"camera": c, "points": _textured_points(twin, unit, c, picked.get(c, []), POOLS[pools[c]])}
-                 for c in pending]
-        for head in [h for h in heads if len(h["points"]) < 4]:
-            failed.append("camera %d: %d picked pixels see content %g m or farther" % (
-                head["camera"], len(head["points"]), POOLS[pools[head["camera"]]]))
-            pools[head["camera"]] = len(POOLS)
-        heads = [h for h in heads if len(h["points"]) >= 4]
-        if not heads:
-            break
-        result = collection.run("calibration", collection.options(twin, unit, heads=heads, recalibrate="always",
-                                                                  ptz_idle=0.0, **IMAGE))
-        kept.update((entry["camera"], one) for entry, one in zip(result.get("heads") or [],
-                                                                 result.get("point_sets") or [])
-                    if entry.get("action") in ("calibrated", "recalibrated"))
-        unrecorded += [w for w in result.get("warnings", []) if "no baseline" in w]
-        if not result.get("failed"):
-            break
-        stuck = next((c for c in pending if c not in kept), None)
-        if stuck is None:
-            failed.append("calibrate: %s" % result["msg"])
-            break
-        pools[stuck] += 1
-        if pools[stuck] == len(POOLS):
-            failed.append("camera %d: %s" % (stuck, result["msg"]))
+    for camera in CAMERAS:
+        why = "no pixel picked"
+        for depth in POOLS + (None,):
+            points = (_textured_points(twin, unit, camera, picked.get(camera, []), depth) if depth is not None
+                      else _far_points(twin, unit, camera))
+            if len(points) < 4:
+                why = "%d picked pixels see content %g m or farther" % (len(points), depth)
+                continue
+            result = collection.run("calibration", collection.options(
+                twin, unit, heads=[{"camera": camera, "points": points}], recalibrate="always", ptz_idle=0.0, **IMAGE))
+            unrecorded += [w for w in result.get("warnings", []) if "no baseline" in w]
+            if not result.get("failed"):
+                kept[camera] = result["point_sets"][0]
+                break
+            why = result["msg"]
+        else:
+            failed.append("camera %d: %s" % (camera, why))
     return {"unit": unit, "heads": [kept[c] for c in CAMERAS if c in kept], "failed": failed,
             "unrecorded": unrecorded, "seconds": time.monotonic() - started}
 

@@ -203,6 +203,17 @@ class Capture(PtzRun):
                             cgi="com/ptz.cgi", host=self.servo.ptz.host)
 
 
+def _partial(result, heads, failed, cameras, params, ptz):
+    """A capture that left heads out fails when it has none (or require_all); else a warning names each."""
+    if failed and (not heads or params["require_all"]):
+        raise CaptureError("%s: %s" % (
+            "no head was captured" if not heads else "require_all: %d of %d heads were not captured"
+            % (len(failed), len(cameras)), "; ".join(f["reasons"][0] for f in failed)),
+            cgi="com/ptz.cgi", host=ptz.host)
+    for head in failed:
+        result.setdefault("warnings", []).append("camera %s was not captured: %s" % (head["camera"], head["reasons"][0]))
+
+
 def run(client, params, check_mode):
     cameras = params["cameras"]
     given = {}
@@ -218,9 +229,15 @@ def run(client, params, check_mode):
         with reporting(result):
             capture.head_pictures(cameras)
             if check_mode:
-                result["targets"] = [{"camera": camera, "pixels": [
-                    {"x": x, "y": y} for x, y in (given.get(camera) or capture.targets(camera, params["points"]))]}
-                    for camera in cameras]
+                result["targets"], result["failed_heads"] = [], []
+                for camera in cameras:
+                    try:
+                        pixels = given.get(camera) or capture.targets(camera, params["points"])
+                    except CaptureError as exc:
+                        result["failed_heads"].append({"camera": camera, "reasons": [exc.words]})
+                        continue
+                    result["targets"].append({"camera": camera, "pixels": [{"x": x, "y": y} for x, y in pixels]})
+                _partial(result, result["targets"], result["failed_heads"], cameras, params, ptz)
                 return result
             heads, failed = [], []
             try:
@@ -245,14 +262,7 @@ def run(client, params, check_mode):
                 if unput is not None:
                     result["put_back_error"] = str(unput)
             result["heads"] = heads
-            if failed and (not heads or params["require_all"]):
-                raise CaptureError("%s: %s" % (
-                    "no head was captured" if not heads else "require_all: %d of %d heads were not captured"
-                    % (len(failed), len(cameras)), "; ".join(f["reasons"][0] for f in failed)),
-                    cgi="com/ptz.cgi", host=ptz.host)
-            for head in failed:
-                result.setdefault("warnings", []).append("camera %s was not captured: %s"
-                                                         % (head["camera"], head["reasons"][0]))
+            _partial(result, heads, failed, cameras, params, ptz)
         given_count = {camera: len(pixels) for camera, pixels in given.items()}
         short = ["camera %s: %d of %d" % (h["camera"], len(h["points"]), given_count.get(h["camera"], params["points"]))
                  for h in result["heads"] if len(h["points"]) < given_count.get(h["camera"], params["points"])]
