@@ -169,9 +169,9 @@ options:
   ptz_idle:
     description:
       - Seconds the PTZ must stay where it is before the run's first move. A PTZ that moves meanwhile is in use
-        (a guard tour, a person following something): the run leaves it alone, and the unit's heads are not
+        (a guard tour, a person following something); the run leaves it alone, and the unit's heads are not
         measured (or not captured), with the reason. C(0) skips the wait.
-      - Whatever this says, a PTZ moved by anyone else during the run is left to them from then on: the run moves
+      - Whatever this says, a PTZ moved by anyone else during the run is left to them from then on; the run moves
         it no more and does not put it back.
     type: float
     default: 3.0

@@ -73,12 +73,12 @@ options:
       baseline:
         description:
           - For O(drift_method=image); correspondences measured right after the head was calibrated and kept
-            beside its point set (RV(point_sets) returns them): at most 40 C([x, y, pan, tilt]), a head pixel and
+            beside its point set (RV(point_sets) returns them), at most 40 C([x, y, pan, tilt]), a head pixel and
             where the PTZ saw its content. The check finds these pixels again and fits the Q6000-E's rotation
             against the PTZ from the pairs, so a calibration that carries a steady offset (parallax) does not
             raise an alarm on every check. Without one, the head's points are the pairs and a baseline is
             recorded.
-          - The older shape, the head's mean offset C({pan, tilt}), is still accepted: the head is judged on how
+          - The older shape, the head's mean offset C({pan, tilt}), is still accepted; the head is judged on how
             far its mean offset moved from it, and the new shape is recorded in its place.
         type: raw
   recalibrate:
@@ -87,7 +87,7 @@ options:
       - V(always) calibrates every head given, on every run (always reports a change).
       - V(when_drifted) also checks each calibrated head, by O(drift_method). B(This moves the PTZ); the PTZ is
         put back where it was afterwards, zoom included. With O(drift_method=image), a PTZ that moves during the
-        O(ptz_idle) seconds before the first move, or that someone else moves during the check, is theirs: the
+        O(ptz_idle) seconds before the first move, or that someone else moves during the check, is theirs; the
         check moves it no more, does not put it back, and the heads left are not measured. It needs O(remote_username) and O(remote_password), and
         the PTZ is reached at O(ptz_hostname).
     type: str
@@ -120,7 +120,7 @@ options:
         twice the uncertainty alone is, or fewer than three well-spread pairs were found, or a picture is dark
         or infrared, or the PTZ is in use; V(ok) otherwise. A drifted head makes the task fail with the
         measurement, or, with O(recapture=true), gets new points captured, is recalibrated from them, and
-        returns them in RV(point_sets). A head not measured never fails the task: a warning names it and the
+        returns them in RV(point_sets). A head not measured never fails the task; a warning names it and the
         reason, and the other heads are measured. Every head this run calibrates gets a baseline measured right
         after, so V(image) with O(recalibrate=always) calibrates and records baselines. Needs numpy and
         opencv-python-headless.

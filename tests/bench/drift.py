@@ -154,7 +154,7 @@ def _capped(lines: list[str]) -> list[str]:
 
 def _kinds(what: str, heads: list[dict]) -> list[str]:
     """The heads' reasons counted by kind (numbers and the points' details left out), most frequent first."""
-    kinds = Counter(re.sub(r"-?\d+(\.\d+)?", "N", str(h.get("reason")).split(" (")[0]) for h in heads)
+    kinds = Counter(re.sub(r"-?\d+(\.\d+)?", "N", str(h.get("reason")).split(" (", maxsplit=1)[0]) for h in heads)
     return _capped(["%s, %d head(s): %s" % (what, n, short(kind)) for kind, n in kinds.most_common()])
 
 
@@ -211,9 +211,9 @@ def _night_rows(nights: list[dict]) -> tuple[list[dict], list[str]]:
             row("unknocked: uncertainty on ok heads, median", "deg", stat([h["uncertainty"] for h in ok], 50)),
             row("unknocked unit-nights failed (of %d)" % len(nights), "units", sum(c["failed"] for c in nights), 0)]
     notes = _kinds("not measured", [h for c in nights for h in c["heads"] if h["status"] == "not_measured"])
-    notes += _capped(["not measured: %s camera %d (clock %g): %s" % (c["unit"], h["camera"], c["clock"],
-                                                                     short(h.get("reason")))
-                     for c in nights for h in c["heads"] if h["status"] == "not_measured"])
+    notes += _capped(["not measured: %s camera %d (clock %g): %s"
+                      % (c["unit"], h["camera"], c["clock"], short(h.get("reason")))
+                      for c in nights for h in c["heads"] if h["status"] == "not_measured"])
     notes += ["false alarm: %s camera %d (clock %g): moved %s +- %s" % (c["unit"], h["camera"], c["clock"],
                                                                        h["moved"], h["uncertainty"])
               for c in nights for h in c["heads"] if h["status"] == "drifted"]

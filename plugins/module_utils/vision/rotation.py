@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # the image work says what to install (matching.HAS_VISION) before it gets here
+    np = None
 
 MIN_PAIRS = 3  # a rotation has three degrees of freedom
 SPREAD = math.radians(4.0)  # pairs closer together than this, about any axis, do not fix a rotation
