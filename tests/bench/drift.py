@@ -214,8 +214,8 @@ def _night_rows(nights: list[dict]) -> tuple[list[dict], list[str]]:
     notes += _capped(["not measured: %s camera %d (clock %g): %s"
                       % (c["unit"], h["camera"], c["clock"], short(h.get("reason")))
                       for c in nights for h in c["heads"] if h["status"] == "not_measured"])
-    notes += ["false alarm: %s camera %d (clock %g): moved %s +- %s" % (c["unit"], h["camera"], c["clock"],
-                                                                       h["moved"], h["uncertainty"])
+    notes += ["false alarm: %s camera %d (clock %g): moved %s +- %s"
+              % (c["unit"], h["camera"], c["clock"], h["moved"], h["uncertainty"])
               for c in nights for h in c["heads"] if h["status"] == "drifted"]
     return rows, notes
 
