@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 FAR = 150.0  # metres: the parallax of the PTZ's 0.25 m drop stays under 0.1 degree there
+CONTENT = 30.0  # metres: content as far as this is found again by the image drift check, with half a degree of parallax
 CANDIDATES = tuple((x / 10.0, y / 20.0) for y in range(16, -5, -2) for x in range(-8, 9, 2))
 # A twin fleet without --tls speaks plain HTTP, where the PTZ's password may only go to the Q6000-E when the
 # site says so; a site on real devices uses HTTPS instead.
@@ -20,11 +21,11 @@ LAB_HTTP = "# The twin speaks plain HTTP: a lab, where the PTZ's password may go
            "q6000_remote_allow_password_over_http: true\n"
 
 
-def far_pixels(truths, count=5):
-    """`count` well-spread pixels among those of `truths` (twin.truths answers) that see FAR metres or
+def far_pixels(truths, count=5, far=FAR):
+    """`count` well-spread pixels among those of `truths` (twin.truths answers) that see `far` metres or
     farther (or the sky): the first nearest the top-left corner, then each the farthest from those chosen."""
-    far = [(p["x"], p["y"]) for p in truths if p["depth"] is None or p["depth"] >= FAR]
-    assert len(far) >= count, "only %d pixels see %g m or farther" % (len(far), FAR)
+    far = [(p["x"], p["y"]) for p in truths if p["depth"] is None or p["depth"] >= far]
+    assert len(far) >= count, "only %d pixels see %g m or farther" % (len(far), far)
     chosen = [min(far, key=lambda p: (p[0] + 1.0) ** 2 + (p[1] - 1.0) ** 2)]
     while len(chosen) < count:
         chosen.append(max(far, key=lambda p: min((p[0] - q[0]) ** 2 + (p[1] - q[1]) ** 2 for q in chosen)))
@@ -51,19 +52,27 @@ def check_pixels(twin, host, camera, count=3):
     return far_pixels(twin.truths(host, camera, CANDIDATES), 5 + count)[5:]
 
 
-def truth_points(twin, host, camera, pixels=None):
-    """One point per pixel (default: five far_pixels of the head): the PTZ's true pan/tilt for it."""
+def truth_points(twin, host, camera, pixels=None, content=False):
+    """One point per pixel (default: five far_pixels of the head): the PTZ's true pan/tilt for it. With `content`,
+    the pixels see something CONTENT metres or farther, not the sky, which the image drift check cannot find again
+    (the sky fills in where too few do)."""
     if pixels is None:
         truths = twin.truths(host, camera, CANDIDATES)
         by_pixel = {(p["x"], p["y"]): p for p in truths}
-        answers = [by_pixel[pixel] for pixel in far_pixels(truths)]
+        if content:
+            seen = [p for p in truths if p["depth"] is not None and p["depth"] >= CONTENT]
+            picked = far_pixels(seen if len(seen) >= 5 else truths, far=CONTENT)
+        else:
+            picked = far_pixels(truths)
+        answers = [by_pixel[pixel] for pixel in picked]
     else:
         answers = twin.truths(host, camera, pixels)
     return [{"x": p["x"], "y": p["y"], "pan": round(p["pan"], 4), "tilt": round(p["tilt"], 4)} for p in answers]
 
 
-def write_site(twin, directory: Path, hosts, cameras=(1, 2, 3, 4)) -> Path:
-    """The twin's inventory in `directory`, with host_vars holding each given unit's point sets.
+def write_site(twin, directory: Path, hosts, cameras=(1, 2, 3, 4), content=False) -> Path:
+    """The twin's inventory in `directory`, with host_vars holding each given unit's point sets (`content`: see
+    truth_points).
 
     Over plain HTTP (a twin without TLS) group_vars/q6000/lab.yml allows the PTZ's password in clear.
     """
@@ -77,6 +86,6 @@ def write_site(twin, directory: Path, hosts, cameras=(1, 2, 3, 4)) -> Path:
     host_vars = directory / "host_vars"
     host_vars.mkdir(exist_ok=True)
     for host in hosts:
-        heads = [{"camera": camera, "points": truth_points(twin, host, camera)} for camera in cameras]
+        heads = [{"camera": camera, "points": truth_points(twin, host, camera, content=content)} for camera in cameras]
         (host_vars / ("%s.yml" % host)).write_text(yaml.safe_dump({"q6000_calibration_heads": heads}, sort_keys=False))
     return inventory
