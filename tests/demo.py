@@ -80,7 +80,8 @@ def main(argv=None):
             twin.knock(unit, **knock)
         knocked = ", ".join(knocks)
 
-        step("The nightly check: %s fail(s) with the rotation read, the others stay ok" % knocked)
+        step("The nightly check: %s fail%s with the rotation read%s" % (
+            knocked, "s" if len(knocks) == 1 else "", ", the others stay ok" if len(units) > len(knocks) else ""))
         rc = playbook(inventory, "check_calibration.yml", extra=images, check=False)
         if rc == 0:
             raise SystemExit("the check did not find the knocks of %s" % knocked)
