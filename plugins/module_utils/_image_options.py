@@ -14,6 +14,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils._connection import che
 from ansible_collections.vapix.q6000.plugins.module_utils.errors import ValidationError
 
 BASELINE_PAIRS = 40  # correspondences a head's baseline keeps, at most
+BASELINE_MIN_PAIRS = 3  # and at least: fewer cannot fix a rotation
 
 IMAGE_ARGUMENT_SPEC = dict(
     fit_budget=dict(type="float", default=0.5),

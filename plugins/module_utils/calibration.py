@@ -15,6 +15,7 @@ import math
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.vapix.q6000.plugins.module_utils._image_options import (
+    BASELINE_MIN_PAIRS,
     BASELINE_PAIRS,
     IMAGE_ARGUMENT_SPEC,
     check_image_options,
@@ -170,9 +171,10 @@ def _check_baseline(where, baseline):
         for name in ("pan", "tilt"):
             check_number("%s.%s" % (where, name), baseline[name], -45.0, 45.0)
         return
-    if not isinstance(baseline, list) or len(baseline) > BASELINE_PAIRS:
-        raise ValidationError("%s: a list of at most %d [x, y, pan, tilt] (or the older {pan, tilt}), not %s"
-                              % (where, BASELINE_PAIRS, type(baseline).__name__ if not isinstance(baseline, list)
+    if not isinstance(baseline, list) or not BASELINE_MIN_PAIRS <= len(baseline) <= BASELINE_PAIRS:
+        raise ValidationError("%s: a list of %d to %d [x, y, pan, tilt] (or the older {pan, tilt}), not %s"
+                              % (where, BASELINE_MIN_PAIRS, BASELINE_PAIRS,
+                                 type(baseline).__name__ if not isinstance(baseline, list)
                                  else "%d entries" % len(baseline)))
     for i, pair in enumerate(baseline):
         at = "%s[%d]" % (where, i)
@@ -438,11 +440,12 @@ def _result(entries, heads):
 
 
 def _point_sets(entries, heads):
-    """The heads' point sets as the inventory is to keep them: new points and baselines in, unset keys out."""
+    """The heads' point sets as the inventory is to keep them: new points and baselines in, unset keys out (a
+    baseline the run set to None is dropped: the head was calibrated anew and no baseline could be measured)."""
     kept, updated = [], False
     for head, entry in zip(heads, entries):
         points = entry.get("point_set") or head["points"]
-        baseline = entry.get("baseline") or head.get("baseline")
+        baseline = entry["baseline"] if "baseline" in entry else head.get("baseline")
         updated = updated or bool(entry.get("point_set")) or baseline != head.get("baseline")
         one = {"camera": head["camera"],
                "points": [{k: v for k, v in point.items() if v is not None} for point in points]}
@@ -533,7 +536,7 @@ def _image_drift(client, ptz, heads, entries, params):
     drifted = []
     cameras = [head["camera"] for head, entry in zip(heads, entries) if entry["would"]]
     with _image_work().image_work(client, ptz, params, cameras) as work:
-        busy = work.servo.in_use(params["ptz_idle"])
+        busy = work.ready(params["ptz_idle"])
         for h, (head, entry) in enumerate(zip(heads, entries)):
             start = client.requests_made + ptz.requests_made
             try:
@@ -544,11 +547,15 @@ def _image_drift(client, ptz, heads, entries, params):
                     head = _judged(client, work, head, entry, params, tolerance, drifted)
                 if entry["would"] in CHANGES:
                     _calibrate_entry(client, h, head, entry, params["abort_ongoing"])
+                    start = client.requests_made + ptz.requests_made  # the session counted its own requests
+                    # The head's directions changed (new points) or were just saved: a baseline from before is
+                    # kept only until one is measured now, and none is better than a stale one.
+                    entry["baseline"] = None
                     if busy:
                         client.warnings.append("camera %s: no baseline recorded: %s" % (head["camera"], busy))
                         continue
                     after, found = work.drift(head["camera"], head["points"], None, tolerance)
-                    if len(found) >= _image_work().BASELINE_MIN:
+                    if len(found) >= BASELINE_MIN_PAIRS:
                         entry["baseline"] = _image_work().new_baseline(found)
                     else:
                         client.warnings.append("camera %s: no baseline recorded: %s" % (
@@ -557,7 +564,7 @@ def _image_drift(client, ptz, heads, entries, params):
                 busy = "PTZ in use: %s" % exc.words
                 if entry["would"] == "measure":
                     _not_measured(client, entry, _image_work().not_measured(tolerance, busy))
-                elif entry["would"] == "recalibrated" and entry.get("point_set") is None:
+                elif entry["action"] not in CHANGES and (entry["drift"] or {}).get("status") == "drifted":
                     entry["would"] = None
                     entry["reason"] += "; not recaptured: " + busy
                     drifted.append("camera %s %s (not recaptured: the PTZ was taken)"
@@ -585,7 +592,7 @@ def _judged(client, work, head, entry, params, tolerance, drifted):
     if drift["status"] == "ok":
         entry["would"] = None
         entry["reason"] = "within tolerance: " + what
-        if not isinstance(baseline, list) and found:
+        if not isinstance(baseline, list) and len(found) >= BASELINE_MIN_PAIRS:
             entry["baseline"] = _image_work().new_baseline(found)
             entry["reason"] += "; baseline recorded"
         return head

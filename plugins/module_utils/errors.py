@@ -126,6 +126,10 @@ class PtzMovedError(VapixError):
     """Someone else moved the PTZ while the image work used it."""
 
 
+class PtzRestlessError(VapixError):
+    """The PTZ did not come to rest: still on its way, or kept moving by someone else (an autotracker, a person)."""
+
+
 class CaptureError(VapixError):
     """A head for which too few targets could be matched with confidence."""
 

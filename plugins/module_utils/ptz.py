@@ -22,6 +22,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils._transport import reda
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import wrap180
 from ansible_collections.vapix.q6000.plugins.module_utils.link import read_params, read_remote_url
 from ansible_collections.vapix.q6000.plugins.module_utils.errors import (
+    PtzRestlessError,
     UnexpectedAnswerError,
     UnroutablePtzError,
     ValidationError,
@@ -168,8 +169,8 @@ def settled_position(ptz, before=None, commanded=None):
         elif moved or at - stable_since >= REST_WINDOW:
             return now
         if at > deadline:
-            raise VapixError("the PTZ did not come to rest within %ss" % SETTLE_TIMEOUT, cgi="com/ptz.cgi",
-                             host=ptz.host)
+            raise PtzRestlessError("the PTZ did not come to rest within %ss" % SETTLE_TIMEOUT, cgi="com/ptz.cgi",
+                                   host=ptz.host)
 
 
 def number(value, digits):

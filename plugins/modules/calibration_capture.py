@@ -31,6 +31,8 @@ description:
     alone and no head is captured. If someone else moves the PTZ during the run (a guard tour, an operator),
     the run stops, moves it no more and leaves it where they put it; the heads captured until then are
     returned. On every other way out the PTZ is put back where it was, zoom included.
+  - A PTZ in night mode (a grey, near-infrared picture) cannot be matched against colour heads; the capture says so
+    before any move, and captures no head whose picture is in colour.
   - A head that cannot be captured does not fail the task; it is named in RV(failed_heads) with the reasons
     and a warning, and the other heads are captured. The task fails when no head was captured, or with
     O(require_all=true) when any head was not.

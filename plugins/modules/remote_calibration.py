@@ -260,7 +260,8 @@ heads:
       sample: 4
     drift:
       description:
-        - With O(recalibrate=when_drifted), for a calibrated head; null when not measured. Always C(method),
+        - With O(recalibrate=when_drifted), for a calibrated head; null for a head the run was not to measure (another
+          policy, check mode). Always C(method),
           C(status) (V(ok), V(drifted), or for V(image) V(not_measured)), C(flagged) (status V(drifted)),
           C(tolerance), C(max) (the largest point error, degrees; null when no point was found), C(points),
           C(pairs) (the pairs or points judged), C(reason) (null unless not measured) and C(rotation).

@@ -208,14 +208,14 @@ def test_a_fault_in_the_middle_leaves_the_ptz_home_no_session_and_the_old_calibr
         {"x": -0.5, "y": 0.5, "pan": 1, "tilt": -5}, {"x": 0.5, "y": 0.5, "pan": 50, "tilt": -5},
         {"x": 0.5, "y": -0.5, "pan": 50, "tilt": -40}, {"x": -0.5, "y": -0.5, "pan": 1, "tilt": -40}]}]},
      "heads[0].baseline.pan"),
-    ({"heads": [{"camera": 1, "baseline": [[-0.5, 0.5, 1.0, -5.0], [0.5, 0.5, 50.0]], "points": [
+    ({"heads": [{"camera": 1, "baseline": [[-0.5, 0.5, 1.0, -5.0], [0.5, 0.5, 50.0], [0.5, -0.5, 50, -40]], "points": [
         {"x": -0.5, "y": 0.5, "pan": 1, "tilt": -5}, {"x": 0.5, "y": 0.5, "pan": 50, "tilt": -5},
         {"x": 0.5, "y": -0.5, "pan": 50, "tilt": -40}, {"x": -0.5, "y": -0.5, "pan": 1, "tilt": -40}]}]},
      "heads[0].baseline[1]: [x, y, pan, tilt]"),
     ({"heads": [{"camera": 1, "baseline": [[0.0, 0.0, 10.0, -5.0]] * 41, "points": [
         {"x": -0.5, "y": 0.5, "pan": 1, "tilt": -5}, {"x": 0.5, "y": 0.5, "pan": 50, "tilt": -5},
         {"x": 0.5, "y": -0.5, "pan": 50, "tilt": -40}, {"x": -0.5, "y": -0.5, "pan": 1, "tilt": -40}]}]},
-     "heads[0].baseline: a list of at most 40"),
+     "heads[0].baseline: a list of 3 to 40"),
     ({"ptz_idle": -1.0}, "ptz_idle"),
 ])
 def test_bad_options_are_refused_before_any_request(twin, workdir, options, option):

@@ -35,7 +35,6 @@ from ansible_collections.vapix.q6000.plugins.module_utils.vision.ptz_run import 
 
 LIBRARIES = capture.LIBRARIES  # the check matches pictures as the capture does
 OLD_MIN_POINTS = 2  # points of a head that must be found for a mean offset against an old baseline
-BASELINE_MIN = rotation.MIN_PAIRS  # fewer found, and no baseline is recorded: it could not fix a rotation
 DARK = 50  # mean grey level (of 255) under which a picture is too dark to match against a day picture
 
 
@@ -91,6 +90,15 @@ class DriftCheck(capture.Capture):
                       rotation={axis: round(turn[axis], 3) for axis in ("yaw", "pitch", "roll", "angle")})
         result["flagged"] = result["status"] == "drifted"
         return result, found
+
+    def ready(self, idle):
+        """Why no head can be measured before any move (the PTZ in use, or its picture where it rests dark or
+        infrared), or None. That picture also lets the first move's picture tell how late the PTZ's come."""
+        busy = self.servo.in_use(idle)
+        if busy is not None:
+            return busy
+        unusable = _unusable(self.servo.picture(), matching.is_grey(self.servo.jpeg))
+        return "the PTZ's picture is %s" % unusable if unusable else None
 
     def _measure(self, camera, pixels, result, found):
         """Each pixel clicked to through the saved calibration and found again: the per-point results, the

@@ -35,6 +35,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.ptz import (
 )
 from ansible_collections.vapix.q6000.plugins.module_utils.errors import (
     PtzMovedError,
+    PtzRestlessError,
     TargetError,
     UnexpectedAnswerError,
     VapixError,
@@ -74,12 +75,19 @@ class Servo:
         self.latency = None  # seconds its pictures lag behind it, once a large move showed it
         self.last_image = None
         self.jpeg = None  # the last picture as the PTZ sent it
-        self.where = settled_position(ptz)
+        self.restless = None  # why the PTZ is someone else's from the start: it never came to rest
+        try:
+            self.where = settled_position(ptz)
+        except PtzRestlessError as exc:
+            self.where, self.theirs = position(ptz), True
+            self.restless = "PTZ in use: %s before the run's first move; the run left it alone" % exc.words
 
     def in_use(self, seconds):
         """Why the PTZ is someone else's before the run's first move (it moved within `seconds`, read twice a
         second from where it rested when the run began), or None when it stayed idle. A run leaves a PTZ in use
         alone: a person following something on the site has it."""
+        if self.restless:
+            return self.restless
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             time.sleep(min(IDLE_POLL, max(0.0, deadline - time.monotonic())))
@@ -94,6 +102,7 @@ class Servo:
     def _still(self):
         now = position(self.ptz)
         if not self.owns(now):
+            self.theirs = True
             raise PtzMovedError("the PTZ was moved by someone else (from pan %.2f, tilt %.2f, zoom %d to pan %.2f, "
                                 "tilt %.2f, zoom %d) while the run used it; stopped, and the PTZ left to them "
                                 "(a guard tour or an operator: run again when it is free)" % (self.where + now),
@@ -101,7 +110,7 @@ class Servo:
 
     def _elsewhere(self, message):
         """The run's command did not leave the PTZ where it should: someone else moved it meanwhile."""
-        self.pending = False
+        self.pending, self.theirs = False, True
         return PtzMovedError(message + "; stopped, and the PTZ left there (a guard tour or an operator: run again "
                              "when it is free)", cgi="com/ptz.cgi", host=self.ptz.host)
 
@@ -395,8 +404,8 @@ class PtzRun:
             return pan, tilt
         u, v = matching.to_pixel(x, y, *self.size)
         moved = matching.moved(head.image, _decoded(self.paired, self.client.host), u, v, self.radius_coarse)
-        if moved is None:
-            return pan, tilt
+        if moved is None or math.hypot(*moved) > self.radius_fine / 4.0:
+            return pan, tilt  # no shift, or more than a mast sways: a vehicle or a repeat, not the site moving
         lens = nominal(self.measuring, 0.0)
         before = project(x, y, lens)
         after = project(*matching.to_normal(u + moved[0], v + moved[1], *self.size), lens)
