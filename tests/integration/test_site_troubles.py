@@ -273,3 +273,22 @@ def test_the_check_leaves_a_ptz_in_use_alone(twin, workdir, site):
         assert run.rc == 0, run.output[-3000:]
         assert_not_measured(run, unit, "PTZ in use: it moved")
         assert_left_to_the_ptz_person(twin, unit, run)
+
+
+def test_a_person_who_takes_the_ptz_while_a_baseline_is_measured_keeps_it(twin, workdir, site):
+    """recalibrate=always saves the head, then measures its baseline; the person takes the PTZ on the way: the head
+    stays calibrated, no baseline is kept (none is better than one from before), and the PTZ is left to them."""
+    def recalibrate():
+        return Runner(workdir)(play([calibration(site["heads"], recalibrate="always")]), twin.inventory_path,
+                               limit=site["unit"], timeout=600)
+
+    with troubles(twin, site) as unit:
+        run = person_takes_the_ptz(twin, unit, recalibrate, 3)
+        assert run.rc == 0, run.output[-3000:]
+        result = run.result("calibration", unit)
+        [entry] = result["heads"]
+        assert entry["action"] == "recalibrated" and entry["baseline"] is None, entry
+        assert "camera %d: no baseline recorded: PTZ in use" % CAMERA in run.output, run.output[-3000:]
+        [kept] = result["point_sets"]
+        assert "baseline" not in kept and result["point_sets_updated"] is True, kept
+        assert_left_to_the_ptz_person(twin, unit, run)

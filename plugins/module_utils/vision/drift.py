@@ -17,7 +17,7 @@ import math
 import sys
 from contextlib import contextmanager
 
-from ansible_collections.vapix.q6000.plugins.module_utils.errors import TargetError
+from ansible_collections.vapix.q6000.plugins.module_utils.errors import PtzMovedError, TargetError
 from ansible_collections.vapix.q6000.plugins.module_utils._image_options import BASELINE_PAIRS, picture_size
 from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import (
     angular_distance,
@@ -97,7 +97,11 @@ class DriftCheck(capture.Capture):
         busy = self.servo.in_use(idle)
         if busy is not None:
             return busy
-        unusable = _unusable(self.servo.picture(), matching.is_grey(self.servo.jpeg))
+        try:
+            picture = self.servo.picture()
+        except PtzMovedError as exc:
+            return "PTZ in use: %s" % exc.words
+        unusable = _unusable(picture, matching.is_grey(self.servo.jpeg))
         return "the PTZ's picture is %s" % unusable if unusable else None
 
     def _measure(self, camera, pixels, result, found):

@@ -29,6 +29,7 @@ SPREAD = math.radians(4.0)  # pairs closer together than this, about any axis, d
 NOISE_FLOOR = 0.02  # degrees: the least noise per pair assumed, so that a lucky fit is not taken for certainty
 OUTLIER = 3.0  # a pair this many times the others' RMS residual away (and beyond OUTLIER_FLOOR) is left out
 OUTLIER_FLOOR = 0.15  # degrees
+DISAGREE = 0.3  # degrees: a pair this far from the fitted turn was found in the wrong place, or the head moved alone
 
 
 def directions(pans, tilts):
@@ -85,7 +86,7 @@ def fit(before, after):
         used = np.delete(used, worst)
     yaw, pitch, roll, angle = angles(rotation)
     return {"yaw": yaw, "pitch": pitch, "roll": roll, "angle": angle,
-            "uncertainty": _uncertainty(rotation, a[used], residuals),
+            "uncertainty": _uncertainty(rotation, a[used], residuals), "worst": float(np.max(residuals)),
             "pairs": len(used), "left_out": sorted(set(range(len(b))) - set(used.tolist()))}
 
 
@@ -101,12 +102,26 @@ def _spread_checked(found):
         raise RotationError("the %d pairs lie too close together (or on one line) to fix a rotation" % len(found))
 
 
+# Student's t at 97.5 % by degrees of freedom (beyond the table, the normal 1.96): how much wider than the normal
+# a spread estimated from so few residuals must be taken.
+T975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23, 11: 2.20,
+        12: 2.18, 13: 2.16, 14: 2.14, 15: 2.13, 20: 2.09, 25: 2.06, 30: 2.04}
+
+
+def _widening(dof):
+    """t(97.5 %, dof) / 1.96: the factor by which a standard deviation estimated with `dof` degrees of freedom is
+    widened, so that twice it bounds the truth as often as twice a known one would."""
+    known = [d for d in T975 if d <= dof]
+    return (T975[max(known)] if dof <= max(T975) else 1.96) / 1.96
+
+
 def _uncertainty(rotation, found, residuals):
     """One standard deviation (degrees) of the fitted angle: the small-turn covariance, sigma^2 (sum of
     (I - c c^T))^-1, along the fitted axis (the largest direction when the turn is nil). Sigma per pair comes
-    from the residuals (2 components a pair, 3 parameters), never below NOISE_FLOOR."""
+    from the residuals (2 components a pair, 3 parameters), never below NOISE_FLOOR, and is widened for the few
+    degrees of freedom three to five pairs leave (Student's t)."""
     dof = max(1, 2 * len(found) - 3)
-    sigma = max(math.sqrt(float(np.sum(residuals ** 2)) / dof), NOISE_FLOOR)
+    sigma = max(math.sqrt(float(np.sum(residuals ** 2)) / dof), NOISE_FLOOR) * _widening(dof)
     covariance = sigma ** 2 * np.linalg.inv(_information(found))
     axis = np.array([rotation[2, 1] - rotation[1, 2], rotation[0, 2] - rotation[2, 0], rotation[1, 0] - rotation[0, 1]])
     norm = np.linalg.norm(axis)
@@ -117,8 +132,13 @@ def _uncertainty(rotation, found, residuals):
 
 
 def judge(rotation, tolerance):
-    """(status, reason) of a fitted rotation against the tolerance (degrees): drifted when even the angle less
-    two standard deviations is beyond it; not measured when two standard deviations alone are."""
+    """(status, reason) of a fitted rotation against the tolerance (degrees): not measured when its pairs do not
+    agree on one turn (with a few pairs, one found in the wrong place fakes a turn that its uncertainty, taken
+    from those same pairs, cannot show); drifted when even the angle less two standard deviations is beyond the
+    tolerance; not measured when two standard deviations alone are."""
+    if rotation["worst"] > DISAGREE:
+        return "not_measured", ("the %d pairs do not agree on one turn: one is %.2f degrees off it (a point found "
+                                "in the wrong place?)" % (rotation["pairs"], rotation["worst"]))
     if rotation["angle"] - 2.0 * rotation["uncertainty"] > tolerance:
         return "drifted", None
     if 2.0 * rotation["uncertainty"] > tolerance:

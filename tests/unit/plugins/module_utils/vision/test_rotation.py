@@ -86,7 +86,7 @@ def test_noise_makes_the_turn_uncertain_and_more_pairs_make_it_less_so():
     (0.30, 0.08, "not_measured"),  # 2 x 0.08 > 0.15: too uncertain to say either way
 ])
 def test_the_rule(angle, uncertainty, status):
-    judged, reason = rotation.judge({"angle": angle, "uncertainty": uncertainty, "pairs": 5}, 0.15)
+    judged, reason = rotation.judge({"angle": angle, "uncertainty": uncertainty, "pairs": 5, "worst": 0.1}, 0.15)
     assert judged == status
     assert (reason is None) == (status != "not_measured")
     if reason:
@@ -105,3 +105,22 @@ def test_a_knock_of_a_quarter_degree_is_found_through_the_noise_of_a_check():
         still = rotation.fit(*pairs(knock(), count=5, noise=0.02, seed=seed, pans=(45.0, 135.0)))
         assert rotation.judge(still, 0.15)[0] == "ok", (seed, still)
     assert found["yaw"] == found["roll"] == 30 and found["pitch"] >= 28, found
+
+
+def test_pairs_that_disagree_on_one_turn_are_not_a_knock():
+    """Four pairs, one found 1.2 degrees from where it looks (a repeat matched in the wrong place): the fit cannot
+    leave it out of four, and its turn is not called a knock."""
+    before, after = pairs(knock(), count=4, noise=0.02, seed=3)
+    after[2] = (after[2][0] + 1.2, after[2][1] - 0.4)
+    fitted = rotation.fit(before, after)
+    assert fitted["worst"] > rotation.DISAGREE
+    status, reason = rotation.judge(fitted, 0.15)
+    assert status == "not_measured" and reason.startswith("the 4 pairs do not agree on one turn"), (status, reason)
+
+
+def test_a_spread_taken_from_few_pairs_is_widened():
+    """Three pairs leave three degrees of freedom to estimate their own noise: their uncertainty is widened by
+    Student's t (3.18 / 1.96), five pairs' by less, forty pairs' hardly at all."""
+    assert rotation._widening(3) == pytest.approx(3.18 / 1.96)
+    assert rotation._widening(7) == pytest.approx(2.36 / 1.96)
+    assert rotation._widening(77) == pytest.approx(1.0)
