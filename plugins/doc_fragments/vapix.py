@@ -169,7 +169,7 @@ options:
   ptz_idle:
     description:
       - Seconds the PTZ must stay where it is before the image work's first move (for M(vapix.q6000.remote_calibration),
-        with O(drift_method=image) only). A PTZ that moves meanwhile is in use
+        with C(drift_method=image) only). A PTZ that moves meanwhile is in use
         (a guard tour, a person following something); the run leaves it alone, and the unit's heads are not
         measured (or not captured), with the reason. C(0) skips the wait.
       - Whatever this says, a PTZ moved by anyone else during the run is left to them from then on; the run moves
