@@ -19,7 +19,8 @@ from tests.emulator.device import TOUR_STOPS
 from tests.integration.conftest import device, fresh_units, play
 
 PTZ_ACCOUNT = {"remote_username": "{{ q6000_remote_username }}", "remote_password": "{{ q6000_remote_password }}"}
-REDUCED = {"resolution": "1280x720", "ptz_resolution": "640x360"}
+# Smaller pictures, and a shorter wait for an idle PTZ (the playbooks' tests keep the default 3 s).
+REDUCED = {"resolution": "1280x720", "ptz_resolution": "640x360", "ptz_idle": 1.0}
 HOME = {"pan": 33.5, "tilt": -5.25, "zoom": 1200}
 
 
