@@ -8,6 +8,7 @@ matching, and `make bench` (section vision) measures it there."""
 from __future__ import annotations
 
 import math
+import re
 import statistics
 import time
 from pathlib import Path
@@ -212,14 +213,16 @@ def test_a_head_that_cannot_be_captured_is_named_and_the_others_are_returned(twi
     result = run.result("capture", unit)
     assert [head["camera"] for head in result["heads"]] == [1], result
     [failed] = result["failed_heads"]
-    assert failed["camera"] == 2 and failed["reasons"][0].startswith("camera 2: only 0 of the targets"), failed
+    # Under four of the sky's targets (a skyline may creep into one's patch).
+    assert failed["camera"] == 2 and re.match(r"camera 2: only [0-3] of the targets", failed["reasons"][0]), failed
     assert "camera 2 was not captured" in run.output, run.output[-3000:]
     assert_home(twin, unit)
 
     run = Runner(workdir)(play([capture(require_all=True, **options)]), twin.inventory_path, limit=unit, timeout=600)
     assert run.rc != 0
     result = run.result("capture", unit)
-    assert "require_all: 1 of 2 heads were not captured: camera 2: only 0 of the targets" in result["msg"], result["msg"]
+    assert re.search(r"require_all: 1 of 2 heads were not captured: camera 2: only [0-3] of the targets", result["msg"]), \
+        result["msg"]
     assert twin.state(unit)["calibrated"]["2"] is False
     assert_home(twin, unit)
 
