@@ -74,7 +74,10 @@ def test_captured_points_match_the_truth_and_calibrate_the_heads(ansible, twin, 
     # may be off by the parallax its patch carries (make bench measures the full resolution).
     assert statistics.median(errors) < 0.2, errors
     assert max(errors) < 0.8, errors
-    assert result["moves_per_point"] <= 8  # refused targets and spare points count too (make bench: the figure)
+    # At most 8 moves for each of the five points asked of each head, refused targets and spare points included. A
+    # budget for the run, not a rate per point captured: a head that failed spent its moves for no point, and would
+    # be judged twice (make bench measures the figure).
+    assert result["moves"] <= 8 * 5 * 2, result["moves"]
     for refused in result["refused"]:
         assert refused["camera"] in (1, 3) and refused["reason"]
     state = twin.state(unit)

@@ -95,14 +95,12 @@ class Capture(PtzRun):
         super().__init__(client, servo, bounds, params)
         self.refused = []
 
-    def infrared(self):
-        """Why the PTZ's pictures cannot be matched against colour heads (it is in night mode, on IR), or None.
-        Its picture where it rests: no move."""
-        self.servo.picture()
-        if matching.is_grey(self.servo.jpeg):
-            return ("the PTZ's picture is grey (night mode, infrared): a colour head cannot be matched against it. "
-                    "Nothing was moved; capture when the PTZ is in day mode")
-        return None
+    def unmatchable(self):
+        """Why the PTZ's pictures cannot be matched against the heads' (night mode, infrared, dusk), or None. Its
+        picture where it rests: no move."""
+        unusable = self.ptz_unusable(self.servo.picture())
+        return unusable and "%s: a colour head cannot be matched against it. Nothing was moved; capture in daylight " \
+                            "with the PTZ in day mode" % unusable
 
     def targets(self, camera, count):
         head, grey = self.heads[camera]
@@ -242,10 +240,10 @@ def run(client, params, check_mode):
             heads, failed = [], []
             try:
                 taken = servo.in_use(params["ptz_idle"])
-                infrared = None if taken else capture.infrared()
+                unmatchable = None if taken else capture.unmatchable()
                 for camera in cameras:
-                    if taken or (infrared and not capture.heads[camera][1]):
-                        failed.append({"camera": camera, "reasons": [taken or infrared]})
+                    if taken or (unmatchable and not capture.heads[camera][1]):
+                        failed.append({"camera": camera, "reasons": [taken or unmatchable]})
                         continue
                     try:
                         heads.append({"camera": camera, "points": capture.head(

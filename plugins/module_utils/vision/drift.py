@@ -25,7 +25,7 @@ from ansible_collections.vapix.q6000.plugins.module_utils.headmodel import (
     wrap180,
 )
 from ansible_collections.vapix.q6000.plugins.module_utils.ptz import limits
-from ansible_collections.vapix.q6000.plugins.module_utils.vision import capture, matching, rotation
+from ansible_collections.vapix.q6000.plugins.module_utils.vision import capture, matching, ptz_run, rotation
 from ansible_collections.vapix.q6000.plugins.module_utils.vision.ptz_run import (
     MIN_POINTS,
     Servo,
@@ -35,7 +35,6 @@ from ansible_collections.vapix.q6000.plugins.module_utils.vision.ptz_run import 
 
 LIBRARIES = capture.LIBRARIES  # the check matches pictures as the capture does
 OLD_MIN_POINTS = 2  # points of a head that must be found for a mean offset against an old baseline
-DARK = 50  # mean grey level (of 255) under which a picture is too dark to match against a day picture
 
 
 def correspondences(baseline):
@@ -65,7 +64,7 @@ class DriftCheck(capture.Capture):
             against, pixels = ("old baseline" if baseline else "point set"), points
         result, found = not_measured(tolerance, None, against), []
         head, grey = self.heads[camera]
-        unusable = _unusable(head.image, grey)
+        unusable = ptz_run.unusable(head.image, grey)
         if unusable:
             return _not_measured(result, "the head's picture is %s" % unusable), found
         measured, before, worst = self._measure(camera, pixels, result, found)
@@ -101,8 +100,7 @@ class DriftCheck(capture.Capture):
             picture = self.servo.picture()
         except PtzMovedError as exc:
             return "PTZ in use: %s" % exc.words
-        unusable = _unusable(picture, matching.is_grey(self.servo.jpeg))
-        return "the PTZ's picture is %s" % unusable if unusable else None
+        return self.ptz_unusable(picture)
 
     def _measure(self, camera, pixels, result, found):
         """Each pixel clicked to through the saved calibration and found again: the per-point results, the
@@ -118,9 +116,9 @@ class DriftCheck(capture.Capture):
             self.measure(camera)
             picture = self.ptz_picture()
             if not measured:
-                unusable = _unusable(picture, matching.is_grey(self.servo.jpeg))
+                unusable = self.ptz_unusable(picture)
                 if unusable:
-                    _not_measured(result, "the PTZ's picture is %s" % unusable)
+                    _not_measured(result, unusable)
                     return measured, before, worst
             try:
                 match = self._landed(head, x, y, picture)
@@ -154,15 +152,6 @@ class DriftCheck(capture.Capture):
         for point in found:
             self.knowledge.learn(camera, point)
         return self.head(camera, max(count, MIN_POINTS), budget)
-
-
-def _unusable(image, grey):
-    """Why a picture cannot be matched against a day picture (grey: night mode, infrared; too dark), or None."""
-    if grey:
-        return "grey (night mode, infrared)"
-    if float(image.mean()) < DARK:
-        return "too dark (mean grey level %.0f of 255)" % image.mean()
-    return None
 
 
 def not_measured(tolerance, reason, against=None):

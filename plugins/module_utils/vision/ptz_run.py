@@ -53,6 +53,7 @@ STEADY_TRIES = 8  # pictures after the first, at most, for two in a row to agree
 STEADY_WAIT = 0.12  # seconds between them
 LATENCY_MAX = 2.0  # seconds a picture may lag behind the PTZ, at most
 IDLE_POLL = 0.5  # seconds between the reads that tell an idle PTZ
+DARK = 50  # mean grey level (of 255) under which a PTZ picture is too dark to match against a head's day picture
 OWNED = 0.25  # degrees (pan, tilt; zoom steps: 1) within which the PTZ is still where the run left it
 
 
@@ -382,6 +383,11 @@ class PtzRun:
         """The PTZ's pictures from now on are of head `camera`'s points (see ptz_picture)."""
         self.measuring, self.paired = camera, None
 
+    def ptz_unusable(self, picture):
+        """Why the PTZ's `picture` (its last) cannot be matched against a head's day picture, in words, or None."""
+        why = unusable(picture, matching.is_grey(self.servo.jpeg))
+        return why and "the PTZ's picture is %s" % why
+
     def ptz_picture(self):
         """The PTZ's picture and, right after it, one of the head being measured: the two show the site as it was
         at one moment, however the mast sways (see _steady)."""
@@ -410,6 +416,15 @@ class PtzRun:
         before = project(x, y, lens)
         after = project(*matching.to_normal(u + moved[0], v + moved[1], *self.size), lens)
         return pan - wrap180(after[0] - before[0]), tilt - (after[1] - before[1])
+
+
+def unusable(image, grey):
+    """Why a picture cannot be matched against a day picture (grey: night mode, infrared; too dark), or None."""
+    if grey:
+        return "grey (night mode, infrared)"
+    if float(image.mean()) < DARK:
+        return "too dark (mean grey level %.0f of 255)" % image.mean()
+    return None
 
 
 def _as_dict(where):
