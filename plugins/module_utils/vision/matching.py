@@ -342,7 +342,17 @@ def _follow(head, x, y, ptz_image, radius, mapping):
     height = ptz_image.shape[0]
     scale = math.sqrt(abs(np.linalg.det(_jacobian(mapping, u, v))))
     half = int(min(0.7 * radius * scale, 0.3 * height))
-    dx, dy, best, response = _correlate(head.image, u, v, ptz_image, mapping, half, max(8, int(0.3 * half)))
+    reach = max(8, int(0.3 * half))
+    dx, dy, best, response = _correlate(head.image, u, v, ptz_image, mapping, half, reach)
+    if best < MIN_CORRELATION or max(abs(dx), abs(dy)) >= reach - 1:
+        # Not found within the search, or at its edge: a click lands only about where it was aimed (VAPIX turns a
+        # pixel's offset into angles approximately, up to a degree off at the wide end, times the zoom after an
+        # areazoom), so the content may lie beyond it. Search again as far as the picture allows.
+        width = ptz_image.shape[1]
+        pu, pv = cv2.perspectiveTransform(np.float32([[[u, v]]]), mapping)[0, 0]
+        room = int(min(pu - half, width - 1 - half - pu, pv - half, height - 1 - half - pv))
+        if room > reach:
+            dx, dy, best, response = _correlate(head.image, u, v, ptz_image, mapping, half, room)
     if best < MIN_CORRELATION:
         raise TargetError("the target's patch does not correlate with the PTZ's picture (%.2f)" % best)
     # Another peak of the correlation (a local maximum, not the flank of the best one) almost as high: a repeat.

@@ -84,6 +84,22 @@ def test_a_patch_is_found_again_in_a_rotated_scaled_view():
     assert math.hypot(followed.u - expected[0], followed.v - expected[1]) < 0.3
 
 
+@pytest.mark.parametrize("off", [(45.0, -10.0), (-38.0, -55.0)])
+def test_a_click_that_landed_wide_of_its_aim_is_still_followed(off):
+    """A click lands only about where it was aimed, and an areazoom multiplies the miss: the content may lie
+    beyond the first search around where it was expected (40 to 60 pixels away on the twin's PTZ)."""
+    image = texture()
+    head = vision.HeadPicture(image)
+    mapping = np.vstack([cv2.getRotationMatrix2D((480.0, 270.0), 0.0, 1.5), [0, 0, 1]])
+    ptz = cv2.warpPerspective(image, mapping, (960, 540), flags=cv2.INTER_LINEAR)
+    x, y = 0.05, 0.1
+    u, v = vision.to_pixel(x, y, head.width, head.height)
+    expected = cv2.perspectiveTransform(np.float32([[[u, v]]]), mapping)[0, 0]
+    aimed = np.array([[1, 0, off[0]], [0, 1, off[1]], [0, 0, 1]]) @ mapping
+    followed = vision.follow(head, x, y, ptz, 60, aimed)
+    assert math.hypot(followed.u - expected[0], followed.v - expected[1]) < 0.3
+
+
 def test_a_pattern_that_repeats_is_refused():
     """A facade's windows: the patch correlates as well one period away as where it is."""
     tile = texture(14, 14, seed=5)
