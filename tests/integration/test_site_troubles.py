@@ -163,6 +163,18 @@ def test_capture_with_the_ptz_alone_in_ir_says_so_and_moves_nothing(twin, workdi
         assert_home(twin, unit)
 
 
+def test_capture_at_dusk_says_so_and_moves_nothing(twin, workdir, site):
+    """A PTZ picture too dark to match a head against is named as such before any move."""
+    with troubles(twin, site, dusk=True) as unit:
+        run = capture(twin, workdir, unit)
+        assert run.rc != 0
+        result = run.result("capture", unit)
+        [failed] = result["failed_heads"]
+        assert failed["camera"] == CAMERA and "too dark" in failed["reasons"][0], failed
+        assert result["moves"] == 0, result
+        assert_home(twin, unit)
+
+
 def test_capture_on_firmware_that_clicks_and_reports_differently(twin, workdir, site):
     with troubles(twin, site, **FIRMWARE) as unit:
         run = capture(twin, workdir, unit)
