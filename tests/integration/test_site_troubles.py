@@ -27,7 +27,8 @@ pytestmark = pytest.mark.xdist_group("site-troubles")
 CAMERA = 1
 # Where a person sends the PTZ: away from head 1, where neither the capture nor the check would aim it.
 PERSON = {"pan": -150.0, "tilt": -12.0, "zoom": 2000}
-# The same world in every run: sway and traffic are functions of the clock and the unit's seed.
+# The same hour in every run (its light, its parked vehicles). Sway and traffic follow the clock as it runs on, so
+# each run's pictures meet them at other moments: a test under them must pass at any phase.
 MORNING = 8.25
 # Firmware that clicks and reports differently (README of the twin, "The site").
 FIRMWARE = {"click_zoom": 2.0, "integer_center": True, "position_decimals": 2, "position_jitter": 0.01,
@@ -160,18 +161,6 @@ def test_capture_with_the_ptz_alone_in_ir_says_so_and_moves_nothing(twin, workdi
         [failed] = result["failed_heads"]
         assert failed["camera"] == CAMERA and "infrared" in failed["reasons"][0], failed
         assert "no head was captured" in result["msg"] and result["moves"] == 0, result
-        assert_home(twin, unit)
-
-
-def test_capture_at_dusk_says_so_and_moves_nothing(twin, workdir, site):
-    """A PTZ picture too dark to match a head against is named as such before any move."""
-    with troubles(twin, site, dusk=True) as unit:
-        run = capture(twin, workdir, unit)
-        assert run.rc != 0
-        result = run.result("capture", unit)
-        [failed] = result["failed_heads"]
-        assert failed["camera"] == CAMERA and "too dark" in failed["reasons"][0], failed
-        assert result["moves"] == 0, result
         assert_home(twin, unit)
 
 

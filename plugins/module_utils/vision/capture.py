@@ -96,11 +96,12 @@ class Capture(PtzRun):
         self.refused = []
 
     def unmatchable(self):
-        """Why the PTZ's pictures cannot be matched against the heads' (night mode, infrared, dusk), or None. Its
-        picture where it rests: no move."""
-        unusable = self.ptz_unusable(self.servo.picture())
-        return unusable and "%s: a colour head cannot be matched against it. Nothing was moved; capture in daylight " \
-                            "with the PTZ in day mode" % unusable
+        """Why the PTZ's pictures cannot be matched against colour heads (night mode, infrared), or None. Its
+        picture where it rests: no move. (Dark is judged on the pictures matched: where it rests in daylight it
+        may look at a dark wall.)"""
+        unusable = self.ptz_unusable(self.servo.picture(), dark=False)
+        return unusable and "%s: a colour head cannot be matched against it. Nothing was moved; capture when the " \
+                            "PTZ is in day mode" % unusable
 
     def targets(self, camera, count):
         head, grey = self.heads[camera]

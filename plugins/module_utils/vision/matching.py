@@ -344,15 +344,21 @@ def _follow(head, x, y, ptz_image, radius, mapping):
     half = int(min(0.7 * radius * scale, 0.3 * height))
     reach = max(8, int(0.3 * half))
     dx, dy, best, response = _correlate(head.image, u, v, ptz_image, mapping, half, reach)
-    if best < MIN_CORRELATION or max(abs(dx), abs(dy)) >= reach - 1:
+    wide = best < MIN_CORRELATION or max(abs(dx), abs(dy)) >= reach - 1
+    if wide:
         # Not found within the search, or at its edge: a click lands only about where it was aimed (VAPIX turns a
         # pixel's offset into angles approximately, up to a degree off at the wide end, times the zoom after an
-        # areazoom), so the content may lie beyond it. Search again as far as the picture allows.
+        # areazoom), so the content may lie beyond it. Search again, as far as the picture allows; what that finds
+        # must be a peak inside the search and be confirmed by ECC below.
         width = ptz_image.shape[1]
         pu, pv = cv2.perspectiveTransform(np.float32([[[u, v]]]), mapping)[0, 0]
         room = int(min(pu - half, width - 1 - half - pu, pv - half, height - 1 - half - pv))
-        if room > reach:
+        wide = room > reach
+        if wide:
             dx, dy, best, response = _correlate(head.image, u, v, ptz_image, mapping, half, room)
+            if best >= MIN_CORRELATION and max(abs(dx), abs(dy)) >= room - 1:
+                raise TargetError("the target's patch was not found around where the click aimed (it correlates "
+                                  "best at the edge of the picture's search)")
     if best < MIN_CORRELATION:
         raise TargetError("the target's patch does not correlate with the PTZ's picture (%.2f)" % best)
     # Another peak of the correlation (a local maximum, not the flank of the best one) almost as high: a repeat.
@@ -367,6 +373,9 @@ def _follow(head, x, y, ptz_image, radius, mapping):
     refined, correlation = _refine(head.image, u, v, radius, ptz_image, shifted)
     qu, qv = cv2.perspectiveTransform(np.float32([[[u, v]]]), refined)[0, 0]
     if correlation < MIN_CORRELATION or math.hypot(qu - pu, qv - pv) > max(3.0, 0.1 * half):
+        if wide:
+            raise TargetError("the target's patch does not correlate with the PTZ's picture (%.2f), nor does what "
+                              "resembles it farther from where the click aimed" % max(correlation, 0.0))
         # ECC found no better mapping near the correlation's peak (it drifted): the peak's own stands.
         refined, correlation = shifted, best
     close = int(half * CLOSE)

@@ -53,7 +53,7 @@ STEADY_TRIES = 8  # pictures after the first, at most, for two in a row to agree
 STEADY_WAIT = 0.12  # seconds between them
 LATENCY_MAX = 2.0  # seconds a picture may lag behind the PTZ, at most
 IDLE_POLL = 0.5  # seconds between the reads that tell an idle PTZ
-DARK = 50  # mean grey level (of 255) under which a PTZ picture is too dark to match against a head's day picture
+DARK = 50  # mean grey level (of 255) under which a picture is too dark to match against a day picture
 OWNED = 0.25  # degrees (pan, tilt; zoom steps: 1) within which the PTZ is still where the run left it
 
 
@@ -383,9 +383,10 @@ class PtzRun:
         """The PTZ's pictures from now on are of head `camera`'s points (see ptz_picture)."""
         self.measuring, self.paired = camera, None
 
-    def ptz_unusable(self, picture):
-        """Why the PTZ's `picture` (its last) cannot be matched against a head's day picture, in words, or None."""
-        why = unusable(picture, matching.is_grey(self.servo.jpeg))
+    def ptz_unusable(self, picture, dark=True):
+        """Why the PTZ's `picture` (its last) cannot be matched against a head's day picture, in words, or None;
+        with `dark` false, only when it is grey (a state of the camera, not of where it looks)."""
+        why = unusable(picture if dark else None, matching.is_grey(self.servo.jpeg))
         return why and "the PTZ's picture is %s" % why
 
     def ptz_picture(self):
@@ -419,10 +420,11 @@ class PtzRun:
 
 
 def unusable(image, grey):
-    """Why a picture cannot be matched against a day picture (grey: night mode, infrared; too dark), or None."""
+    """Why a picture cannot be matched against a day picture (grey: night mode, infrared; too dark, unless `image`
+    is None), or None."""
     if grey:
         return "grey (night mode, infrared)"
-    if float(image.mean()) < DARK:
+    if image is not None and float(image.mean()) < DARK:
         return "too dark (mean grey level %.0f of 255)" % image.mean()
     return None
 

@@ -84,7 +84,7 @@ def test_a_patch_is_found_again_in_a_rotated_scaled_view():
     assert math.hypot(followed.u - expected[0], followed.v - expected[1]) < 0.3
 
 
-@pytest.mark.parametrize("off", [(45.0, -10.0), (-38.0, -55.0)])
+@pytest.mark.parametrize("off", [(45.0, -10.0), (-38.0, -55.0), (17.5, 3.0)])
 def test_a_click_that_landed_wide_of_its_aim_is_still_followed(off):
     """A click lands only about where it was aimed, and an areazoom multiplies the miss: the content may lie
     beyond the first search around where it was expected (40 to 60 pixels away on the twin's PTZ)."""
@@ -98,6 +98,15 @@ def test_a_click_that_landed_wide_of_its_aim_is_still_followed(off):
     aimed = np.array([[1, 0, off[0]], [0, 1, off[1]], [0, 0, 1]]) @ mapping
     followed = vision.follow(head, x, y, ptz, 60, aimed)
     assert math.hypot(followed.u - expected[0], followed.v - expected[1]) < 0.3
+
+
+def test_a_patch_that_is_not_in_the_picture_is_refused_after_the_wider_search():
+    """The wider search looks farther, not more leniently: content the PTZ does not see is still refused."""
+    head = vision.HeadPicture(texture())
+    elsewhere = texture(seed=11)
+    with pytest.raises(vision.TargetError, match="does not correlate|not found"):
+        vision.follow(head, 0.05, 0.1, elsewhere, 60, np.vstack([cv2.getRotationMatrix2D((480.0, 270.0), 0.0, 1.5),
+                                                                 [0, 0, 1]]))
 
 
 def test_a_pattern_that_repeats_is_refused():
