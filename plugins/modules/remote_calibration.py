@@ -117,8 +117,9 @@ options:
         Per head, the rotation of the Q6000-E against the PTZ (yaw, pitch, roll) is fitted to the pairs of its
         O(heads[].baseline) found again, with its uncertainty (one standard deviation of the angle). The head is
         V(drifted) when the angle less twice the uncertainty is beyond O(drift_tolerance); V(not_measured) when
-        twice the uncertainty alone is, or fewer than three well-spread pairs were found, or a picture is dark
-        or infrared, or the PTZ is in use; V(ok) otherwise. A drifted head makes the task fail with the
+        twice the uncertainty alone is, or fewer than three well-spread pairs were found, or one pair lies more
+        than 0.3 degrees (or half of O(drift_tolerance), where that is wider) off the turn the others agree on, or
+        a picture is dark or infrared, or the PTZ is in use; V(ok) otherwise. A drifted head makes the task fail with the
         measurement, or, with O(recapture=true), gets new points captured, is recalibrated from them, and
         returns them in RV(point_sets). A head not measured never fails the task; a warning names it and the
         reason, and the other heads are measured. Every head this run calibrates gets a baseline measured right

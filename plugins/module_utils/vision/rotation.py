@@ -135,8 +135,10 @@ def judge(rotation, tolerance):
     """(status, reason) of a fitted rotation against the tolerance (degrees): not measured when its pairs do not
     agree on one turn (with a few pairs, one found in the wrong place fakes a turn that its uncertainty, taken
     from those same pairs, cannot show); drifted when even the angle less two standard deviations is beyond the
-    tolerance; not measured when two standard deviations alone are."""
-    if rotation["worst"] > DISAGREE:
+    tolerance; not measured when two standard deviations alone are. The pairs' bound is DISAGREE, or half the
+    tolerance where that is wider: a wide tolerance is set for pairs known to scatter (a point set judged against
+    itself, whose pixels' patches carry parallax)."""
+    if rotation["worst"] > max(DISAGREE, tolerance / 2.0):
         return "not_measured", ("the %d pairs do not agree on one turn: one is %.2f degrees off it (a point found "
                                 "in the wrong place?)" % (rotation["pairs"], rotation["worst"]))
     if rotation["angle"] - 2.0 * rotation["uncertainty"] > tolerance:

@@ -118,6 +118,17 @@ def test_pairs_that_disagree_on_one_turn_are_not_a_knock():
     assert status == "not_measured" and reason.startswith("the 4 pairs do not agree on one turn"), (status, reason)
 
 
+def test_a_wide_tolerance_bears_the_scatter_it_was_set_for():
+    """Pairs scattered by 0.35 degree (a point set against itself: its patches' parallax) are judged under a
+    tolerance of 0.8, whose half they are within; under the default 0.15 they do not agree on one turn."""
+    before, after = pairs(knock(yaw=2.0), count=4, noise=0.02, seed=3)
+    after[1] = (after[1][0] + 0.45, after[1][1])
+    fitted = rotation.fit(before, after)
+    assert rotation.DISAGREE < fitted["worst"] < 0.4, fitted
+    assert rotation.judge(fitted, 0.8)[0] == "drifted"
+    assert rotation.judge(fitted, 0.15)[0] == "not_measured"
+
+
 def test_a_spread_taken_from_few_pairs_is_widened():
     """Three pairs leave three degrees of freedom to estimate their own noise: their uncertainty is widened by
     Student's t (3.18 / 1.96), five pairs' by less, forty pairs' hardly at all."""
