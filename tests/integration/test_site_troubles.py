@@ -176,7 +176,7 @@ def test_capture_with_late_pictures(twin, workdir, site):
         assert_captured(twin, unit, run)
 
 
-@pytest.mark.parametrize("pictures", [2, 12])
+@pytest.mark.parametrize("pictures", [1, 2, 12])
 def test_a_person_who_takes_the_ptz_mid_capture_keeps_it(twin, workdir, site, pictures):
     with troubles(twin, site) as unit:
         run = person_takes_the_ptz(twin, unit, lambda: capture(twin, workdir, unit), pictures)

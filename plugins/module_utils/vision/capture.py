@@ -240,8 +240,12 @@ def run(client, params, check_mode):
                 return result
             heads, failed = [], []
             try:
-                taken = servo.in_use(params["ptz_idle"])
-                unmatchable = None if taken else capture.unmatchable()
+                taken, unmatchable = servo.in_use(params["ptz_idle"]), None
+                if not taken:
+                    try:
+                        unmatchable = capture.unmatchable()
+                    except PtzMovedError as exc:  # taken while its picture at rest was taken
+                        taken = "PTZ in use: %s" % exc.words
                 for camera in cameras:
                     if taken or (unmatchable and not capture.heads[camera][1]):
                         failed.append({"camera": camera, "reasons": [taken or unmatchable]})
