@@ -58,6 +58,7 @@ ARGUMENT_SPEC.update(IMAGE_ARGUMENT_SPEC)
 
 SEARCH_STEP = 45.0  # degrees of pan between the views of the first point's search (the PTZ sees about 60 wide)
 SPARE = 2  # points captured beyond those asked, so that the ones that fit worst can be left out
+SPREAD = 0.25  # normalized distance kept between the targets picked; those that follow a head's refusals keep half
 
 
 def validate(params):
@@ -105,7 +106,7 @@ class Capture(PtzRun):
 
     def targets(self, camera, count):
         head, grey = self.heads[camera]
-        picked = matching.pick_targets(head, count, self.radius_fine, spread=0.25)
+        picked = matching.pick_targets(head, count, self.radius_fine, spread=SPREAD)
         if len(picked) < MIN_POINTS:
             why = ("the picture is grey and flat (night mode, IR?)" if grey else
                    "too little distinct detail (sky, fog, plain walls, a repetitive facade?)")
@@ -113,6 +114,13 @@ class Capture(PtzRun):
                                "was captured; capture in daylight or give targets" % (camera, len(picked), why),
                                cgi="jpg/image.cgi", host=self.client.host)
         return picked
+
+    def closer_targets(self, camera, count, tried):
+        """The pixels to try once a head's well-spread targets are all tried: the next best, half as far apart. A
+        head with little detail (a few buildings in a field of trees, vehicles masked) may have only five or six
+        targets a quarter of the picture apart, and one or two refused points then failed it."""
+        picked = matching.pick_targets(self.heads[camera][0], count, self.radius_fine, spread=SPREAD / 2.0)
+        return [pixel for pixel in picked if pixel not in tried]
 
     # -- one point --------------------------------------------------------------------------------------------
 
@@ -156,16 +164,21 @@ class Capture(PtzRun):
     def head(self, camera, count, budget, given=None):
         """`count` points of a head (all `given` pixels, if given) that agree with the fit of the others within
         `budget` degrees. A few spare points are captured, so that those that fit worst can be left out; a point
-        beyond the budget (near content, whose parallax bends the mapping) is refused and replaced."""
-        pixels = iter(given if given else self.targets(camera, count * 3))
+        beyond the budget (near content, whose parallax bends the mapping) is refused and replaced, by closer targets
+        once the well-spread ones are all tried."""
+        pixels = list(given) if given else self.targets(camera, count * 3)
         want, spare = (len(given), 0) if given else (count, SPARE)
-        points, exhausted = [], False
+        points, tried, exhausted = [], 0, False
+        closer = not given  # closer targets may follow the picked ones, never the given ones
         while True:
             while not exhausted and len(points) < want + spare:
-                pixel = next(pixels, None)
-                if pixel is None:
+                if tried == len(pixels) and closer:
+                    pixels, closer = pixels + self.closer_targets(camera, count * 3, pixels), False
+                if tried == len(pixels):
                     exhausted = True
                     break
+                pixel = pixels[tried]
+                tried += 1
                 try:
                     point = self.point(camera, *pixel)
                 except TargetError as exc:
