@@ -23,8 +23,8 @@ description:
   - Targets that cannot be matched with confidence are refused with the reason (too little detail, a
     repetitive pattern, a patch that does not correlate), and so are points farther than O(fit_budget) from a
     fit of the head's other points (near content, whose parallax bends the mapping); others are picked
-    instead, closer together once the well-spread ones are all tried. The burned-in date and time of the head's pictures is found as what changes between two pictures
-    a second apart, and never matched.
+    instead, closer together once the well-spread ones are all tried. The burned-in date and time of the
+    head's pictures is found as what changes between two pictures a second apart, and never matched.
   - The first point of a unit is found by a search over pan (no knowledge of the mount's offset is needed);
     later points and heads start from what the earlier ones taught.
   - Before its first move the run waits O(ptz_idle) seconds for the PTZ to stay still; a PTZ in use is left
