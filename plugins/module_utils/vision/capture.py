@@ -115,12 +115,18 @@ class Capture(PtzRun):
                                cgi="jpg/image.cgi", host=self.client.host)
         return picked
 
-    def closer_targets(self, camera, count, tried):
-        """The pixels to try once a head's well-spread targets are all tried: the next best, half as far apart. A
-        head with little detail (a few buildings in a field of trees, vehicles masked) may have only five or six
-        targets a quarter of the picture apart, and one or two refused points then failed it."""
-        picked = matching.pick_targets(self.heads[camera][0], count, self.radius_fine, spread=SPREAD / 2.0)
-        return [pixel for pixel in picked if pixel not in tried]
+    def _pixels(self, camera, count, given):
+        """The pixels to try for a head: the `given` ones alone; else the picked targets and, once those are all
+        tried, the next best half as far apart (looked for only then). A head with little detail (a few buildings
+        in a field of trees, vehicles masked) may have only five or six targets a quarter of the picture apart,
+        and one or two refused points then failed it."""
+        if given:
+            yield from given
+            return
+        picked = self.targets(camera, count)
+        yield from picked
+        closer = matching.pick_targets(self.heads[camera][0], count, self.radius_fine, spread=SPREAD / 2.0)
+        yield from (pixel for pixel in closer if pixel not in picked)
 
     # -- one point --------------------------------------------------------------------------------------------
 
@@ -166,19 +172,15 @@ class Capture(PtzRun):
         `budget` degrees. A few spare points are captured, so that those that fit worst can be left out; a point
         beyond the budget (near content, whose parallax bends the mapping) is refused and replaced, by closer targets
         once the well-spread ones are all tried."""
-        pixels = list(given) if given else self.targets(camera, count * 3)
+        pixels = self._pixels(camera, count * 3, given)
         want, spare = (len(given), 0) if given else (count, SPARE)
-        points, tried, exhausted = [], 0, False
-        closer = not given  # closer targets may follow the picked ones, never the given ones
+        points, exhausted = [], False
         while True:
             while not exhausted and len(points) < want + spare:
-                if tried == len(pixels) and closer:
-                    pixels, closer = pixels + self.closer_targets(camera, count * 3, pixels), False
-                if tried == len(pixels):
+                pixel = next(pixels, None)
+                if pixel is None:
                     exhausted = True
                     break
-                pixel = pixels[tried]
-                tried += 1
                 try:
                     point = self.point(camera, *pixel)
                 except TargetError as exc:
