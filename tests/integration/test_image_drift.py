@@ -288,7 +288,7 @@ def test_the_nightly_check_fails_the_knocked_unit_and_fixes_it(twin, workdir):
     knocked, steady = units
     twin.knock(knocked, -1.0)
     second = check(PLAYBOOKS / "check_calibration.yml", inventory, limit=limit, extra_vars=extra, timeout=900)
-    assert second.rc != 0
+    assert second.rc != 0, second.result("Measure each head's drift from images", knocked)
     failure = second.result("Fail a unit with a drifted head, with its measurement", knocked)
     assert "camera 2 moved" in failure["msg"], failure["msg"]
     assert "skip_reason" in second.result("Fail a unit with a drifted head, with its measurement", steady)
