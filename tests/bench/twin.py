@@ -1,4 +1,5 @@
-"""The twin's section: fleet start time, and requests per second the twin serves on one core.
+"""The twin's section: fleet start time, the time to generate one unit's world, and requests per second the twin
+serves on one core.
 
 Throughput is measured with the twin pinned to one core and the clients, one process per keep-alive
 connection doing Digest-authenticated getvapixstatus.cgi requests, pinned to the other; the twin's own
@@ -16,9 +17,11 @@ import time
 
 from tests.emulator.auth import parse_auth_params
 from tests.emulator.process import Twin
+from tests.emulator.scene import Scene
 
 TITLE = "twin: device twin (python -m tests.emulator)"
 RUNS = 3
+WORLDS = 30  # units whose world is generated, one after the other
 FLEET = 500
 RPS_UNITS = 4
 CONNECTIONS = 8
@@ -133,6 +136,16 @@ def throughput(twin: Twin) -> tuple[float, float]:
     return sum(counts) / elapsed, cpu
 
 
+def world_seconds() -> list[float]:
+    """Seconds to generate each of WORLDS units' worlds (a fleet's start generates one per unit)."""
+    times = []
+    for index in range(WORLDS):
+        started = time.perf_counter()
+        Scene.generate(1, index)
+        times.append(time.perf_counter() - started)
+    return times
+
+
 def run() -> list[dict]:
     starts, rates, cpus = [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-twin-") as workdir:
@@ -145,6 +158,8 @@ def run() -> list[dict]:
                 cpus.append(cpu)
     return [
         {"metric": f"{FLEET}-unit fleet: start to READY", "unit": "s", "runs": starts},
+        {"metric": "one unit's world generated (Scene.generate)", "unit": "ms",
+         "runs": [1000.0 * seconds for seconds in world_seconds()], "digits": 1},
         {"metric": f"getvapixstatus, Digest, keep-alive, {CONNECTIONS} connections, twin on one core",
          "unit": "requests/s", "runs": rates, "digits": 0},
         {"metric": "twin CPU during that run", "unit": "% of one core", "runs": cpus, "digits": 0},
