@@ -257,18 +257,24 @@ def test_without_opencv_the_image_method_says_what_to_install_and_the_points_met
 # --- playbooks/check_calibration.yml ------------------------------------------------------------------------
 
 def test_the_nightly_check_fails_the_knocked_unit_and_fixes_it(twin, workdir):
-    """Two units: the first check records baselines; after a knock of one, the check fails that unit with
-    its measurement and leaves the other ok and unchanged; q6000_fix=true recaptures and recalibrates it,
-    writes its new point sets, and reports it changed; the report shows the pictures."""
+    """Two units, captured and calibrated, with the baselines calibrating records: the first check changes and
+    writes nothing; after a knock of one, the check fails that unit with its measurement and leaves the
+    other ok and unchanged; q6000_fix=true recaptures and recalibrates it, writes its new point sets, and reports
+    it changed; the report shows the pictures. (A first night without baselines judges a head against its point
+    set, and a head of five points is then too often too uncertain to measure for this test to rest on it.)"""
     units = fresh_units(twin, 2)
     directory = workdir / "site-check"
     inventory = write_site(twin, directory, [])
+    baselines = {}
     for unit in units:
         heads = captured_points(twin, unit, workdir, cameras=(2,))
-        (directory / "host_vars" / ("%s.yml" % unit)).write_text(yaml.safe_dump({"q6000_calibration_heads": heads}))
         run = Runner(workdir)(play([LINK, calibration(heads, recalibrate="always")]), twin.inventory_path,
                               limit=unit, timeout=600)
         assert run.rc == 0, run.output[-3000:]
+        baselines[unit] = run.result("calibration", unit)["point_sets"]
+        assert "baseline" in baselines[unit][0]
+        (directory / "host_vars" / ("%s.yml" % unit)).write_text(
+            yaml.safe_dump({"q6000_calibration_heads": baselines[unit]}))
     report = directory / "report.html"
     extra = {"q6000_check_resolution": REDUCED["resolution"], "q6000_check_ptz_resolution": REDUCED["ptz_resolution"],
              "q6000_report_path": str(report)}
@@ -276,14 +282,19 @@ def test_the_nightly_check_fails_the_knocked_unit_and_fixes_it(twin, workdir):
     limit = ",".join(units)
 
     def point_sets(unit):
-        return yaml.safe_load((directory / "host_vars" / unit / "q6000_calibration.yml").read_text())[
-            "q6000_calibration_heads"]
+        """The unit's point sets as the inventory holds them: those a check wrote, else those it started with (in
+        host_vars/<unit>/main.yml once the store has moved host_vars/<unit>.yml there)."""
+        for name in ("%s/q6000_calibration.yml" % unit, "%s/main.yml" % unit, "%s.yml" % unit):
+            path = directory / "host_vars" / name
+            if path.exists():
+                return yaml.safe_load(path.read_text())["q6000_calibration_heads"]
+        raise AssertionError("no point sets of %s in %s" % (unit, directory / "host_vars"))
 
     first = check(PLAYBOOKS / "check_calibration.yml", inventory, limit=limit, extra_vars=extra, timeout=900)
     assert first.rc == 0, first.output[-3000:]
     for unit in units:
-        assert "baseline" in point_sets(unit)[0]
-    baselines = {unit: point_sets(unit) for unit in units}
+        assert first.result("Measure each head's drift from images", unit)["changed"] is False
+        assert point_sets(unit) == baselines[unit]
 
     knocked, steady = units
     twin.knock(knocked, -1.0)
